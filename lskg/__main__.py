@@ -1,0 +1,3 @@
+from lskg.cli import main
+
+main()

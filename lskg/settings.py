@@ -1,0 +1,41 @@
+"""One settings object: defaults < environment (``LSKG_*``) < CLI flags. Never instantiated at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LSKG_", extra="ignore")
+
+    store: str = Field("lskg-store", description="Store directory (embedded pyoxigraph) or http(s) URL of a "
+                                                 "SPARQL 1.1 server's query endpoint")
+    update_url: str | None = Field(None, description="SPARQL Update endpoint of a remote store "
+                                                     "(default: derived from the query URL)")
+    gsp_url: str | None = Field(None, description="Graph Store Protocol endpoint of a remote store "
+                                                  "(default: derived from the query URL)")
+    host: str = Field("127.0.0.1", description="Address `lskg serve` listens on")
+    port: int = Field(8000, description="Port `lskg serve` listens on")
+    query_timeout: float = Field(10.0, description="Seconds a SPARQL query may run before it is stopped")
+    max_rows: int = Field(100_000, description="Largest result a SPARQL query may return (rows)")
+    query_workers: int = Field(2, description="Worker processes that evaluate SPARQL queries for the API")
+    allow_update: bool = Field(False, description="Accept SPARQL Update and Graph Store writes on the API")
+    update_token: str | None = Field(None, description="Bearer token required for updates")
+    artifacts: str | None = Field(None, description="Directory of trained recommender artefacts "
+                                                    "(default: <store>/../<store-name>-models or beside it)")
+    seed: int = Field(0, description="Random seed for training")
+
+    @property
+    def is_remote(self) -> bool:
+        return self.store.startswith(("http://", "https://"))
+
+    @property
+    def artifact_dir(self) -> Path:
+        if self.artifacts:
+            return Path(self.artifacts)
+        if self.is_remote:
+            return Path("lskg-models")
+        return Path(self.store) / "models"
