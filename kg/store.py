@@ -1,0 +1,311 @@
+"""One store interface for everything: embedded pyoxigraph (on disk or in memory) or any SPARQL 1.1 server.
+
+    store = open_store("lskg-store")                 # embedded, read-only unless read_only=False
+    store = open_store("http://127.0.0.1:7878/query") # remote: SPARQL 1.1 Query, Update, Graph Store Protocol
+    for row in store.select("models_for_context", data=[iri]): ...
+
+Queries see the union of all named graphs as their default graph (each study lives in its own named graph).
+A remote server must be configured the same way (``oxigraph serve --union-default-graph``).
+
+On disk, a store directory holds ``current`` (a symlink to the live ``data-*`` folder). A build writes a fresh
+folder and swaps the link atomically (``StoreDir.rebuild``), so a failed or killed build leaves the previous
+graph as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import shutil
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyoxigraph as ox
+from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryResultsFormat, RdfFormat, Triple
+
+from lskg.errors import QueryError, StoreError
+from lskg.kg import queries
+
+log = logging.getLogger(__name__)
+
+QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[Triple]
+Row = dict[str, Any]
+
+
+class Store(ABC):
+    """What every backend offers. Terms are pyoxigraph terms."""
+
+    read_only: bool = True
+
+    @abstractmethod
+    def query(self, sparql: str, *, default_graph: list[NamedNode] | None = None,
+              named_graphs: list[NamedNode] | None = None) -> QueryResult:
+        """Evaluate a SPARQL query; raises QueryError on a malformed query."""
+
+    @abstractmethod
+    def update(self, sparql: str) -> None:
+        """Apply a SPARQL Update request atomically."""
+
+    @abstractmethod
+    def load(self, quads: Iterable[Quad]) -> None:
+        """Bulk-add quads (fast path for fresh builds)."""
+
+    @abstractmethod
+    def named_graphs(self) -> list[NamedNode]: ...
+
+    @abstractmethod
+    def dump(self, fmt: RdfFormat) -> bytes:
+        """The whole dataset (quad formats) or the union default graph (triple formats)."""
+
+    @abstractmethod
+    def __len__(self) -> int: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the backend."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Shared behaviour, written once on top of the primitives.
+
+    def replace_graphs(self, graphs: Mapping[NamedNode, Iterable[Triple]]) -> None:
+        """Replace each graph's content, all in one atomic update (idempotent re-ingest)."""
+        self._writable()
+        parts = []
+        for graph, triples in graphs.items():
+            body = "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
+            parts.append(f"DROP SILENT GRAPH {graph} ;\nINSERT DATA {{ GRAPH {graph} {{\n{body}\n}} }}")
+        if parts:
+            self.update(" ;\n".join(parts))
+
+    def replace_dataset(self, quads: Iterable[Quad]) -> None:
+        """Replace everything with these quads in one atomic update (a remote rebuild)."""
+        self._writable()
+        by_graph: dict[NamedNode | DefaultGraph, list[str]] = {}
+        for q in quads:
+            by_graph.setdefault(q.graph_name, []).append(f"{q.subject} {q.predicate} {q.object} .")
+        blocks = ["\n".join(lines) if isinstance(graph, DefaultGraph) else
+                  f"GRAPH {graph} {{\n" + "\n".join(lines) + "\n}" for graph, lines in by_graph.items()]
+        self.update("DROP SILENT ALL ;\nINSERT DATA {\n" + "\n".join(blocks) + "\n}")
+
+    def remove_graphs(self, graphs: Iterable[NamedNode]) -> None:
+        self._writable()
+        request = " ;\n".join(f"DROP SILENT GRAPH {g}" for g in graphs)
+        if request:
+            self.update(request)
+
+    def select(self, query: str, **params: Any) -> list[Row]:
+        """Run a named query (``models_for_context``) or SPARQL text, with parameters bound safely."""
+        text = queries.prepare(query, params)
+        result = self.query(text)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError(f"{query!r} is not a SELECT query")
+        names = [v.value for v in result.variables]
+        return [{name: solution[name] for name in names} for solution in result]
+
+    def ask(self, query: str, **params: Any) -> bool:
+        return bool(self.query(queries.prepare(query, params)))
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise StoreError("the store is open read-only", hint="open it with read_only=False to write")
+
+
+class EmbeddedStore(Store):
+    """pyoxigraph in this process: in memory (``path=None``) or a RocksDB folder."""
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        self.path = Path(path) if path else None
+        self.read_only = read_only and path is not None
+        try:
+            if path is None:
+                self._store = ox.Store()
+            elif read_only:
+                self._store = ox.Store.read_only(str(path))
+            else:
+                self._store = ox.Store(str(path))
+        except OSError as exc:
+            raise StoreError(f"cannot open store at {path}: {exc}",
+                             hint="is another `lskg` process writing it? is it a store folder?") from exc
+
+    @property
+    def native(self) -> ox.Store:
+        """The pyoxigraph store, for code that must call it directly (benchmarks, the API's workers)."""
+        return self._store
+
+    def query(self, sparql: str, *, default_graph: list[NamedNode] | None = None,
+              named_graphs: list[NamedNode] | None = None) -> QueryResult:
+        try:
+            return self._store.query(sparql, use_default_graph_as_union=default_graph is None,
+                                     default_graph=default_graph, named_graphs=named_graphs)
+        except SyntaxError as exc:
+            raise QueryError(f"malformed SPARQL query: {exc}") from exc
+
+    def update(self, sparql: str) -> None:
+        self._writable()
+        try:
+            self._store.update(sparql)
+        except SyntaxError as exc:
+            raise QueryError(f"malformed SPARQL update: {exc}") from exc
+
+    def load(self, quads: Iterable[Quad]) -> None:
+        self._writable()
+        self._store.bulk_extend(quads)
+
+    def named_graphs(self) -> list[NamedNode]:
+        return [g for g in self._store.named_graphs() if isinstance(g, NamedNode)]
+
+    def dump(self, fmt: RdfFormat) -> bytes:
+        if fmt.supports_datasets:
+            return self._store.dump(format=fmt)
+        triples = self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+        return ox.serialize(triples, format=fmt)
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def close(self) -> None:
+        if not self.read_only and self.path is not None:
+            self._store.flush()
+        del self._store
+
+
+class RemoteStore(Store):
+    """A SPARQL 1.1 server reached over HTTP: Query, Update and the Graph Store Protocol.
+
+    ``query_url`` is the query endpoint; the update and graph-store endpoints default to oxigraph's layout
+    (``.../query`` -> ``.../update`` and ``.../store``) and can be given explicitly for other servers.
+    """
+
+    def __init__(self, query_url: str, *, update_url: str | None = None, gsp_url: str | None = None,
+                 read_only: bool = True, timeout: float = 60.0) -> None:
+        self.query_url = query_url
+        base = re.sub(r"/(query|sparql)/?$", "", query_url)
+        self.update_url = update_url or f"{base}/update"
+        self.gsp_url = gsp_url or f"{base}/store"
+        self.read_only = read_only
+        self._http = httpx.Client(timeout=timeout)
+
+    def _post(self, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.post(url, **kwargs)
+        except httpx.HTTPError as exc:
+            raise StoreError(f"cannot reach the SPARQL server at {url}: {exc}",
+                             hint="is the server running? check --store / LSKG_STORE") from exc
+        if response.status_code == 400:
+            raise QueryError(f"the server refused the request: {response.text.strip()[:500]}")
+        if response.status_code >= 300:
+            raise StoreError(f"{url} answered HTTP {response.status_code}: {response.text.strip()[:500]}")
+        return response
+
+    def query(self, sparql: str, *, default_graph: list[NamedNode] | None = None,
+              named_graphs: list[NamedNode] | None = None) -> QueryResult:
+        params: list[tuple[str, str]] = [("default-graph-uri", g.value) for g in default_graph or []]
+        params += [("named-graph-uri", g.value) for g in named_graphs or []]
+        response = self._post(self.query_url, params=params, content=sparql.encode(), headers={
+            "Content-Type": "application/sparql-query",
+            "Accept": "application/sparql-results+json, application/n-triples;q=0.9"})
+        ctype = response.headers.get("content-type", "").split(";")[0].strip()
+        if ctype == "application/n-triples":
+            return list(ox.parse(response.content, format=RdfFormat.N_TRIPLES))
+        return ox.parse_query_results(response.content, format=QueryResultsFormat.JSON)
+
+    def update(self, sparql: str) -> None:
+        self._writable()
+        self._post(self.update_url, content=sparql.encode(),
+                   headers={"Content-Type": "application/sparql-update"})
+
+    def load(self, quads: Iterable[Quad]) -> None:
+        """Graph Store Protocol: POST each graph's triples as N-Triples."""
+        self._writable()
+        by_graph: dict[NamedNode | DefaultGraph, list[Triple]] = {}
+        for q in quads:
+            by_graph.setdefault(q.graph_name, []).append(q.triple)
+        for graph, triples in by_graph.items():
+            params = {"default": ""} if isinstance(graph, DefaultGraph) else {"graph": graph.value}
+            self._post(self.gsp_url, params=params, content=ox.serialize(triples, format=RdfFormat.N_TRIPLES),
+                       headers={"Content-Type": "application/n-triples"})
+
+    def named_graphs(self) -> list[NamedNode]:
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return [r["g"] for r in rows if isinstance(r["g"], NamedNode)]
+
+    def dump(self, fmt: RdfFormat) -> bytes:
+        if fmt.supports_datasets:
+            quads = [Quad(r["s"], r["p"], r["o"], r["g"]) for r in
+                     self.select("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")]
+            return ox.serialize(quads, format=fmt)
+        return ox.serialize(self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"), format=fmt)
+
+    def __len__(self) -> int:
+        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return int(rows[0]["n"].value)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+class StoreDir:
+    """A store folder on disk with atomic rebuilds: ``current`` -> ``data-<stamp>``."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    @property
+    def current(self) -> Path:
+        return self.root / "current"
+
+    def exists(self) -> bool:
+        return self.current.exists()
+
+    def open(self, *, read_only: bool = True) -> EmbeddedStore:
+        if not self.exists():
+            raise StoreError(f"no graph at {self.root}", hint="run `lskg build` first (or pass --store)")
+        return EmbeddedStore(self.current.resolve(), read_only=read_only)
+
+    @contextlib.contextmanager
+    def rebuild(self) -> Iterator[EmbeddedStore]:
+        """Yield an empty store in a fresh folder; on success it becomes ``current``, on failure it is
+        deleted and ``current`` is untouched."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fresh = self.root / f"data-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+        store = EmbeddedStore(fresh)
+        try:
+            yield store
+            store.close()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                store.close()
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
+        link = self.root / f".current-{os.getpid()}"
+        link.unlink(missing_ok=True)
+        link.symlink_to(fresh.name)
+        previous = self.current.resolve() if self.exists() else None
+        os.replace(link, self.current)  # the atomic step
+        log.info("store %s now points at %s", self.root, fresh.name)
+        for stale in self.root.glob("data-*"):
+            if stale != fresh and stale != previous:
+                shutil.rmtree(stale, ignore_errors=True)  # leftovers of killed builds
+        if previous is not None and previous != fresh:
+            shutil.rmtree(previous, ignore_errors=True)
+
+
+def open_store(location: str | Path | None, *, read_only: bool = True, update_url: str | None = None,
+               gsp_url: str | None = None) -> Store:
+    """A store handle from a folder, an http(s) URL, or None (a new in-memory store)."""
+    if location is None:
+        return EmbeddedStore(None)
+    text = str(location)
+    if text.startswith(("http://", "https://")):
+        return RemoteStore(text, update_url=update_url, gsp_url=gsp_url, read_only=read_only)
+    return StoreDir(text).open(read_only=read_only)

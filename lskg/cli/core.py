@@ -1,0 +1,277 @@
+"""Core commands: build, add, query, validate, stats, export, queries, concepts list."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from lskg.cli._app import EXIT_CHECK_FAILED, JsonOption, StoreOption, app, concepts_app, err, get_settings, out, progress_bar
+from lskg.errors import QueryError
+from lskg.records import FACETS
+
+FORMATS = "auto|jsonl|csv|bibtex|ris|text|pdf|review"
+
+
+@app.command()
+def build(
+    corpus: Annotated[list[Path] | None, typer.Option("--corpus", "-c", help="Corpus file or folder (repeatable). "
+                                                      "Default: the embedded corpus of the seed review's studies")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"Input format: {FORMATS}")] = "auto",
+    store: StoreOption = None,
+    no_validate: Annotated[bool, typer.Option("--no-validate", help="Skip the SHACL check")] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Build the knowledge graph from a corpus, replacing the previous graph only if the build succeeds.
+
+    Examples:
+
+      lskg build
+
+      lskg build --corpus scopus.csv --corpus zotero.bib --store ./my-store
+
+      lskg build --corpus review.txt --format review
+    """
+    from lskg.build import build as run_build
+
+    settings = get_settings(store)
+    with progress_bar("build") as progress:
+        report = run_build(corpus, settings, fmt=fmt, check=not no_validate, progress=progress)
+    if json_out:
+        out.print_json(report.to_json())
+        return
+    table = Table(title=f"built {settings.store}", show_header=False)
+    table.add_row("sources", ", ".join(report.sources))
+    table.add_row("studies", f"{report.studies} ({report.duplicates_merged} duplicates merged)")
+    for facet, n in sorted(report.facts.items()):
+        table.add_row(f"facts: {facet}", str(n))
+    table.add_row("metrics", str(report.metrics))
+    table.add_row("candidate concepts", str(report.candidates))
+    table.add_row("quads", str(report.quads))
+    table.add_row("SHACL", report.validation.summary() if report.validation else "skipped")
+    table.add_row("seconds", ", ".join(f"{k} {v}" for k, v in report.seconds.items()))
+    out.print(table)
+    for problem in report.problems[:20]:
+        err.print(f"[yellow]skipped:[/] {problem}", highlight=False)
+    if len(report.problems) > 20:
+        err.print(f"[yellow]... and {len(report.problems) - 20} more problems[/]")
+
+
+@app.command()
+def add(
+    paths: Annotated[list[Path], typer.Argument(help="Corpus files to add or update")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"Input format: {FORMATS}")] = "auto",
+    store: StoreOption = None,
+) -> None:
+    """Add studies to the existing graph, or replace them if already there (matched by DOI, else title+year)."""
+    from lskg.build import ingest
+
+    settings = get_settings(store)
+    with progress_bar("add") as progress:
+        report = ingest(paths, settings, fmt=fmt, progress=progress)
+    out.print(f"{report.studies} studies added or replaced in {settings.store}")
+    for problem in report.problems:
+        err.print(f"[yellow]skipped:[/] {problem}", highlight=False)
+
+
+def _parse_params(params: list[str], query_name: str | None) -> dict[str, Any]:
+    from lskg.kg.queries import named_query
+    from lskg.ontology import concept_index
+
+    declared = named_query(query_name).params if query_name else {}
+    values: dict[str, list[Any]] = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise QueryError(f"--param {item!r} is not key=value")
+        param = declared.get(key)
+        if param is not None and param.kind == "iri" and not value.startswith(("http://", "https://")):
+            facet = key if key in FACETS else None
+            value = concept_index().resolve(value, facet=facet).iri  # type: ignore[arg-type]
+        values.setdefault(key, []).append(value)
+    return values
+
+
+@app.command()
+def query(
+    sparql: Annotated[str, typer.Argument(help="SPARQL text, a .rq file, or the name of a named query (see `lskg queries`)")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value for a named query; "
+                                                    "concept parameters take labels ('InSAR') or IRIs")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table|json|csv|tsv (SELECT/ASK); turtle|ntriples (CONSTRUCT)")] = "table",
+    store: StoreOption = None,
+) -> None:
+    """Run a SPARQL query. Prefixes lskg:, skos:, dcterms:, prov:, model:, data:, ... are predeclared.
+
+    Examples:
+
+      lskg query 'SELECT ?s ?title WHERE { ?s a lskg:Study ; dcterms:title ?title } LIMIT 5'
+
+      lskg query models_for_context -p data=InSAR -p landslide_type=creeping
+
+      lskg query my-query.rq --format csv
+    """
+    import pyoxigraph as ox
+
+    from lskg.kg import open_store
+    from lskg.kg.queries import list_queries, prepare
+
+    path = Path(sparql)
+    if sparql.endswith(".rq") and path.exists():
+        text, name = path.read_text(encoding="utf-8"), None
+    elif sparql in list_queries():
+        text, name = sparql, sparql
+    else:
+        text, name = sparql, None
+    prepared = prepare(text, _parse_params(param or [], name))
+    settings = get_settings(store)
+    with open_store(settings.store) as handle:
+        result = handle.query(prepared)
+        if isinstance(result, ox.QuerySolutions):
+            _print_solutions(result, fmt)
+        elif isinstance(result, ox.QueryBoolean):
+            out.print("true" if bool(result) else "false")
+        else:
+            rdf = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES}.get(fmt, ox.RdfFormat.TURTLE)
+            sys.stdout.buffer.write(ox.serialize(list(result), format=rdf))
+
+
+def _print_solutions(result: Any, fmt: str) -> None:
+    import pyoxigraph as ox
+
+    formats = {"json": ox.QueryResultsFormat.JSON, "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
+    if fmt in formats:
+        sys.stdout.buffer.write(result.serialize(format=formats[fmt]))
+        sys.stdout.flush()
+        return
+    if fmt != "table":
+        raise QueryError(f"unknown --format {fmt!r}", hint="use table, json, csv or tsv")
+    names = [v.value for v in result.variables]
+    table = Table(*names)
+    rows = 0
+    for solution in result:
+        table.add_row(*(_show(solution[n]) for n in names))
+        rows += 1
+    out.print(table)
+    err.print(f"{rows} row(s)")
+
+
+def _show(term: Any) -> str:
+    if term is None:
+        return ""
+    from lskg.ontology import concept_index
+
+    value = term.value
+    return concept_index().label(value) if value in concept_index() else value
+
+
+@app.command()
+def validate(store: StoreOption = None, json_out: JsonOption = False) -> None:
+    """Check the graph against the SHACL shapes (exit 0 conforms, 1 does not)."""
+    import json
+
+    from lskg.kg import open_store
+    from lskg.kg.validate import validate as run_validate
+
+    settings = get_settings(store)
+    with open_store(settings.store) as handle:
+        report = run_validate(handle)
+    if json_out:
+        out.print_json(json.dumps({"conforms": report.conforms, "triples": report.triples,
+                                   "violations": [v.__dict__ for v in report.violations]}))
+    else:
+        out.print(report.summary(), highlight=False)
+    if not report.conforms:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+@app.command()
+def stats(store: StoreOption = None, json_out: JsonOption = False) -> None:
+    """Size of the graph, and the most studied concepts per facet."""
+    import json
+
+    from lskg.kg import open_store
+
+    settings = get_settings(store)
+    with open_store(settings.store) as handle:
+        totals = {k: int(v.value) for k, v in handle.select("graph_stats")[0].items()}
+        totals["quads"] = len(handle)
+        counts = handle.select("concept_study_counts")
+    top: dict[str, list[tuple[str, int]]] = {}
+    for row in counts:
+        scheme = row["scheme"].value.rsplit("/", 1)[-1]
+        if int(row["studies"].value):
+            top.setdefault(scheme, []).append((row["label"].value, int(row["studies"].value)))
+    if json_out:
+        out.print_json(json.dumps({"totals": totals, "top_concepts": {k: v[:10] for k, v in top.items()}}))
+        return
+    table = Table("what", "count", title=f"graph at {settings.store}")
+    for key, value in totals.items():
+        table.add_row(key, str(value))
+    out.print(table)
+    for scheme, items in top.items():
+        out.print(f"[bold]{scheme}[/]: " + ", ".join(f"{label} ({n})" for label, n in items[:8]))
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", help="ttl|nt|nq|trig|jsonld")] = "nq",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout)")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Export the graph: N-Quads/TriG/JSON-LD keep the named graphs; Turtle/N-Triples give the union."""
+    import pyoxigraph as ox
+
+    from lskg.kg import open_store
+
+    formats = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "nq": ox.RdfFormat.N_QUADS,
+               "trig": ox.RdfFormat.TRIG, "jsonld": ox.RdfFormat.JSON_LD}
+    if fmt not in formats:
+        raise QueryError(f"unknown export format {fmt!r}", hint="use one of " + ", ".join(formats))
+    settings = get_settings(store)
+    with open_store(settings.store) as handle:
+        data = handle.dump(formats[fmt])
+    if output:
+        output.write_bytes(data)
+        err.print(f"wrote {len(data)} bytes to {output}")
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@app.command("queries")
+def list_named_queries() -> None:
+    """List the named queries with their parameters (use them with `lskg query NAME -p key=value`)."""
+    from lskg.kg.queries import list_queries, named_query
+
+    table = Table("name", "parameters", "summary")
+    for name in list_queries():
+        q = named_query(name)
+        params = ", ".join(f"{p.name}{'?' if p.optional else ''}" for p in q.params.values())
+        table.add_row(name, params, q.summary)
+    out.print(table)
+
+
+@concepts_app.command("list")
+def list_concepts(
+    facet: Annotated[str | None, typer.Option(help="model|data|landslide_type|task")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """List the ontology's concepts with their labels and parents."""
+    import json
+
+    from lskg.ontology import concept_index
+
+    index = concept_index()
+    if facet is not None and facet not in FACETS:
+        raise QueryError(f"unknown facet {facet!r}", hint="use one of " + ", ".join(FACETS))
+    concepts = [c for c in index.concepts.values() if facet is None or c.facet == facet]
+    if json_out:
+        out.print_json(json.dumps([{"iri": c.iri, "label": c.pref_label, "facet": c.facet,
+                                    "alt_labels": list(c.alt_labels), "broader": list(c.broader)} for c in concepts]))
+        return
+    table = Table("facet", "label", "also", "broader")
+    for c in sorted(concepts, key=lambda c: (c.facet, c.pref_label.lower())):
+        table.add_row(c.facet, c.pref_label, ", ".join(c.alt_labels[:4]), ", ".join(index.label(b) for b in c.broader))
+    out.print(table)

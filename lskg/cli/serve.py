@@ -1,0 +1,1 @@
+"""Commands of this area are added by its issue."""
