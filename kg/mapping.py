@@ -13,8 +13,24 @@ from collections.abc import Iterator
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from lskg.ontology.terms import (
-    AGENT, BIBO, CANDIDATE, DCTERMS, EVIDENCE, FABIO, FACET_PROPERTIES, FACET_SCHEMES, FACT, GRAPH, LSKG, METRIC,
-    PROV, RDF, RDFS, SKOS, STUDY, XSD,
+    AGENT,
+    BIBO,
+    CANDIDATE,
+    DCTERMS,
+    EVIDENCE,
+    FABIO,
+    FACET_PROPERTIES,
+    FACET_SCHEMES,
+    FACT,
+    GRAPH,
+    LSKG,
+    METRIC,
+    PROV,
+    RDF,
+    RDFS,
+    SKOS,
+    STUDY,
+    XSD,
 )
 from lskg.records import Evidence, Fact, StudyFacts, stable_id
 

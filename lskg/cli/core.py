@@ -9,7 +9,17 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from lskg.cli._app import EXIT_CHECK_FAILED, JsonOption, StoreOption, app, concepts_app, err, get_settings, out, progress_bar
+from lskg.cli._app import (
+    EXIT_CHECK_FAILED,
+    JsonOption,
+    StoreOption,
+    app,
+    concepts_app,
+    err,
+    get_settings,
+    out,
+    progress_bar,
+)
 from lskg.errors import QueryError
 from lskg.records import FACETS
 

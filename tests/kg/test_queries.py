@@ -1,0 +1,101 @@
+"""Named queries: every file runs and yields its declared columns; parameters are bound safely."""
+
+from __future__ import annotations
+
+import pytest
+from pyoxigraph import Literal
+
+from lskg.errors import QueryError
+from lskg.kg.queries import bind, list_queries, named_query, prepare
+from lskg.ontology import concept_index
+from lskg.ontology.terms import DATA, LANDSLIDE, MODEL
+
+DEFAULTS = {
+    "property": "https://w3id.org/lskg/ontology/usesData",
+    "property_a": "https://w3id.org/lskg/ontology/usesData",
+    "property_b": "https://w3id.org/lskg/ontology/targetsLandslideType",
+}
+
+
+@pytest.mark.parametrize("name", list_queries())
+def test_named_query_runs_and_declares_its_columns(tiny_store, name):
+    query = named_query(name)
+    assert query.summary, f"{name}.rq has no '#+ summary:' header"
+    params = {}
+    for pname, param in query.params.items():
+        if not param.optional:
+            if pname in DEFAULTS:
+                params[pname] = DEFAULTS[pname]
+            elif pname == "study":
+                params[pname] = tiny_store.select("SELECT ?s WHERE { ?s a lskg:Study } LIMIT 1")[0]["s"]
+            elif pname == "concept":
+                params[pname] = MODEL.LSTM
+            else:
+                pytest.skip(f"no default value for required parameter {pname} (a query of another package)")
+    rows = tiny_store.select(name, **params)
+    columns = set(query.columns)
+    for row in rows:
+        assert set(row) == columns
+
+
+def test_hierarchy_query_finds_narrower_concepts(tiny_store):
+    """Asking for RNN studies finds the LSTM and GRU studies; asking for InSAR finds InSAR time series."""
+    titles = {r["title"].value for r in tiny_store.select("studies_for_context", model=MODEL.RNN)}
+    assert any("LSTM" in t for t in titles) and any("GRU" in t for t in titles)
+    assert not any("U-Net" in t for t in titles)
+    insar = concept_index().resolve("InSAR", facet="data").iri
+    titles = {r["title"].value for r in tiny_store.select("studies_for_context", data=insar)}
+    assert any("LSTM" in t for t in titles)
+
+
+def test_models_for_insar_and_creeping_landslides(tiny_store):
+    """The question of the README: which models use InSAR for creeping or slow-moving landslides."""
+    index = concept_index()
+    rows = tiny_store.select("models_for_context", data=index.resolve("InSAR", "data").iri,
+                             landslide_type=index.resolve("creeping", "landslide_type").iri)
+    families = {r["familyLabel"].value for r in rows}
+    assert any("recurrent" in f.lower() for f in families), families
+    assert all(int(r["studies"].value) >= 1 for r in rows)
+    assert any("LSTM" in r["titles"].value for r in rows)
+
+
+HOSTILE = 'x" } ; DROP ALL ; INSERT DATA { <urn:a> <urn:b> <urn:c> } ; SELECT * WHERE { "'
+
+
+def test_hostile_literal_cannot_alter_a_query(tiny_store):
+    before = len(tiny_store)
+    text = bind(named_query("studies_for_context"), {"data": Literal(HOSTILE)})
+    assert text.count("DROP ALL") == 1 and '\\"' in text
+    assert tiny_store.select("studies_for_context", data=Literal(HOSTILE)) == []
+    assert tiny_store.select("studies_for_context", data=HOSTILE) == []  # as an IRI it is refused or inert
+    assert len(tiny_store) == before
+
+
+def test_label_with_quotes_and_braces_is_an_unknown_concept():
+    from lskg.errors import UnknownConceptError
+
+    with pytest.raises(UnknownConceptError) as info:
+        concept_index().resolve('InSAR" } UNION { ?s ?p ?o', facet="data")
+    assert "unknown concept" in info.value.message
+
+
+def test_binding_errors_name_the_problem():
+    with pytest.raises(QueryError, match="no parameter"):
+        bind(named_query("studies_for_context"), {"colour": "red"})
+    with pytest.raises(QueryError, match="needs the parameter"):
+        bind(named_query("evidence_for_fact"), {})
+    with pytest.raises(QueryError, match="no named query"):
+        prepare("no_such_query")
+    with pytest.raises(QueryError, match="one value"):
+        bind(named_query("evidence_for_fact"), {"study": ["urn:a", "urn:b"], "concept": DATA.InSAR})
+
+
+def test_optional_parameter_lines_are_dropped_when_unbound():
+    text = bind(named_query("studies_for_context"), {"landslide_type": LANDSLIDE.SlowMovingLandslide})
+    assert "$data" not in text and "$task" not in text
+    assert "VALUES $landslide_type" in text
+
+
+def test_malformed_query_is_a_query_error(tiny_store):
+    with pytest.raises(QueryError, match="malformed"):
+        tiny_store.query("SELECT ?s WHERE { ?s ?p }")
