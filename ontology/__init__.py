@@ -19,7 +19,13 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
 from lskg.errors import UnknownConceptError
 from lskg.ontology.terms import (
-    FACET_SCHEMES, LSKG, MODEL, ONTOLOGY_GRAPH, RDF, SKOS, SYNTHESIS_GRAPH,
+    FACET_SCHEMES,
+    LSKG,
+    MODEL,
+    ONTOLOGY_GRAPH,
+    RDF,
+    SKOS,
+    SYNTHESIS_GRAPH,
 )
 from lskg.records import Facet
 
