@@ -32,7 +32,7 @@ from lskg.ontology.terms import (
     STUDY,
     XSD,
 )
-from lskg.records import Evidence, Fact, StudyFacts, stable_id
+from lskg.records import Evidence, Fact, StudyFacts, normalize_doi, stable_id
 
 
 def study_id(facts: StudyFacts) -> str:
@@ -92,8 +92,10 @@ def _candidate_triples(fact: Fact) -> list[Triple]:
 
 
 def candidate_iri(label: str) -> str:
-    """The IRI of a candidate concept (an architecture the ontology does not know yet)."""
-    return CANDIDATE["".join(ch for ch in label.title() if ch.isalnum()) or stable_id(label, length=8)].value
+    """The IRI of a candidate concept (an architecture the ontology does not know yet). Case is kept, so two
+    spellings are two candidates (each with one prefLabel) until a curator merges them."""
+    name = "".join(ch if ch.isalnum() else "-" for ch in label.strip()).strip("-")
+    return CANDIDATE[name or stable_id(label, length=8)].value
 
 
 def study_triples(facts: StudyFacts) -> list[Triple]:
@@ -107,8 +109,8 @@ def study_triples(facts: StudyFacts) -> list[Triple]:
     ]
     if s.year:
         out.append(Triple(node, FABIO.hasPublicationYear, Literal(f"{s.year:04d}", datatype=XSD.gYear)))
-    if s.doi:
-        out.append(Triple(node, BIBO.doi, Literal(s.doi)))
+    if normalize_doi(s.doi):
+        out.append(Triple(node, BIBO.doi, Literal(normalize_doi(s.doi))))
     if s.venue:
         out.append(Triple(node, DCTERMS.isPartOf, Literal(s.venue)))
     if s.abstract:

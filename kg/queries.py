@@ -84,7 +84,10 @@ def _term(value: Any, kind: str) -> NamedNode | Literal | BlankNode:
     if isinstance(value, NamedNode | Literal | BlankNode):
         return value
     if kind == "iri":
-        return NamedNode(str(value))
+        try:
+            return NamedNode(str(value))
+        except ValueError as exc:
+            raise QueryError(f"{value!r} is not a valid IRI: {exc}", hint="pass a concept IRI or a known label") from exc
     if kind == "int":
         return Literal(str(int(value)), datatype=XSD.integer)
     if kind == "year":

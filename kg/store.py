@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import shutil
+import tempfile
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
@@ -277,7 +278,7 @@ class StoreDir:
         """Yield an empty store in a fresh folder; on success it becomes ``current``, on failure it is
         deleted and ``current`` is untouched."""
         self.root.mkdir(parents=True, exist_ok=True)
-        fresh = self.root / f"data-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+        fresh = Path(tempfile.mkdtemp(prefix=f"data-{time.strftime('%Y%m%dT%H%M%S')}-", dir=self.root))
         store = EmbeddedStore(fresh)
         try:
             yield store

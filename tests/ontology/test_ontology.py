@@ -322,7 +322,6 @@ def test_invalid_instance_data_reports_each_violation(ontology: Graph, shapes: G
         (STUDY.bad, DCTERMS.title),                      # missing title
         (STUDY.bad, LSKG.usesData),                      # a model concept used as data
         (STUDY.bad, LSKG.studyKind),                     # not an allowed kind
-        (STUDY.bad, LSKG.hasFact),                       # its facts are invalid
         (FACT.overconfident, LSKG.confidence),           # 1.7 > 1
         (FACT.unsupported, PROV.wasDerivedFrom),         # no evidence
         (FACT.mismatched, None),                         # task fact pointing at a data source (sh:or on the node)
