@@ -168,8 +168,7 @@ class EmbeddedStore(Store):
     def dump(self, fmt: RdfFormat) -> bytes:
         if fmt.supports_datasets:
             return self._store.dump(format=fmt)
-        triples = self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
-        return ox.serialize(triples, format=fmt)
+        return ox.serialize(self.query(queries.prepare("store_union_graph")), format=fmt)
 
     def __len__(self) -> int:
         return len(self._store)
@@ -237,18 +236,17 @@ class RemoteStore(Store):
                        headers={"Content-Type": "application/n-triples"})
 
     def named_graphs(self) -> list[NamedNode]:
-        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        rows = self.select("store_named_graphs")
         return [r["g"] for r in rows if isinstance(r["g"], NamedNode)]
 
     def dump(self, fmt: RdfFormat) -> bytes:
         if fmt.supports_datasets:
-            quads = [Quad(r["s"], r["p"], r["o"], r["g"]) for r in
-                     self.select("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")]
+            quads = [Quad(r["s"], r["p"], r["o"], r["g"]) for r in self.select("store_all_quads")]
             return ox.serialize(quads, format=fmt)
-        return ox.serialize(self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"), format=fmt)
+        return ox.serialize(self.query(queries.prepare("store_union_graph")), format=fmt)
 
     def __len__(self) -> int:
-        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        rows = self.select("store_quad_count")
         return int(rows[0]["n"].value)
 
     def close(self) -> None:
