@@ -1,53 +1,48 @@
-"""Extraction: corpus files -> Study records -> facts with provenance.
+"""Extraction: corpus files -> Study records -> facts with provenance (``lskg.extract``).
 
-Minimal first version (JSONL input, whole-word label matching), to be replaced by the spaCy pipeline.
-The interface the build relies on is ``extract_corpus(sources, fmt=..., problems=...)``.
+    from lskg.extract import extract_corpus
+    problems = []
+    for facts in extract_corpus([Path("zotero.bib"), Path("review.txt")], problems=problems):
+        print(facts.study.id, [f.label for f in facts.facts])
+
+Readers (``lskg.extract.readers``, one per format, registered by name) yield Documents: a Study plus the
+passages of source text that describe it. The spaCy pipeline (``lskg.extract.pipeline``, components registered as
+``lskg.*.v1``) reads the passages and the Extractor turns mentions into Facts with Evidence.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from lskg.errors import InputError
-from lskg.ontology import concept_index
-from lskg.records import Evidence, Fact, Study, StudyFacts
-
-EXTRACTOR = "label-matcher-v0"
+from lskg.records import Study, StudyFacts
 
 
-def read_jsonl(path: Path, problems: list[InputError]) -> Iterator[Study]:
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-            yield Study(id=str(rec.get("id") or n), title=rec["title"], year=rec.get("year"),
-                        authors=tuple(rec.get("authors") or ()), doi=rec.get("doi"), venue=rec.get("venue"),
-                        abstract=rec.get("abstract") or rec.get("text") or "", source=f"{path.name}#{rec.get('id') or n}")
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            problems.append(InputError(f"line {n}: {exc}", source=str(path)))
+def read_corpus(sources: Sequence[Path], fmt: str = "auto",
+                problems: list[InputError] | None = None) -> Iterator[Study]:
+    """Every study record of the sources (no extraction)."""
+    from lskg.extract.readers import read_documents
+
+    for document in read_documents([Path(s) for s in sources], fmt, problems):
+        yield document.study
 
 
-def match(study: Study) -> StudyFacts:
-    index = concept_index()
-    text = study.text
-    facts = []
-    for concept in index.concepts.values():
-        for label in concept.labels:
-            m = re.search(rf"(?<![\w-]){re.escape(label)}s?(?![\w-])", text, re.IGNORECASE)
-            if m:
-                ev = Evidence(study.source, text, m.start(), m.end(), m.group(0), EXTRACTOR, 0.5)
-                facts.append(Fact(concept.facet, concept.iri, concept.pref_label, ev))
-                break
-    return StudyFacts(study, facts)
+def extract_corpus(sources: Sequence[Path], fmt: str = "auto", problems: list[InputError] | None = None,
+                   *, n_process: int = 1) -> Iterator[StudyFacts]:
+    """One StudyFacts per study of every source file or folder. Unreadable files and records are appended to
+    ``problems`` (naming the file and record) and skipped; general method references found in a review come out
+    with ``kind="method_reference"`` and no facts."""
+    from lskg.extract.pipeline import Extractor
+    from lskg.extract.readers import read_documents
+
+    extractor = Extractor(n_process=n_process)
+    yield from extractor.run(read_documents([Path(s) for s in sources], fmt, problems))
 
 
-def extract_corpus(sources: Sequence[Path], fmt: str = "auto",
-                   problems: list[InputError] | None = None) -> Iterator[StudyFacts]:
-    problems = problems if problems is not None else []
-    for path in sources:
-        for study in read_jsonl(Path(path), problems):
-            yield match(study)
+def extract(source: Path | str, fmt: str = "auto", problems: list[InputError] | None = None) -> Iterator[StudyFacts]:
+    """``extract_corpus`` for one file or folder."""
+    return extract_corpus([Path(source)], fmt, problems)
+
+
+__all__ = ["extract", "extract_corpus", "read_corpus"]

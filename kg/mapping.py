@@ -15,7 +15,6 @@ from pyoxigraph import Literal, NamedNode, Quad, Triple
 from lskg.ontology.terms import (
     AGENT,
     BIBO,
-    CANDIDATE,
     DCTERMS,
     EVIDENCE,
     FABIO,
@@ -89,13 +88,6 @@ def _candidate_triples(fact: Fact) -> list[Triple]:
         Triple(node, LSKG.candidateStatus, Literal("needs-review")),
     ]
     return triples + [Triple(node, SKOS.broader, NamedNode(b)) for b in fact.broader]
-
-
-def candidate_iri(label: str) -> str:
-    """The IRI of a candidate concept (an architecture the ontology does not know yet). Case is kept, so two
-    spellings are two candidates (each with one prefLabel) until a curator merges them."""
-    name = "".join(ch if ch.isalnum() else "-" for ch in label.strip()).strip("-")
-    return CANDIDATE[name or stable_id(label, length=8)].value
 
 
 def study_triples(facts: StudyFacts) -> list[Triple]:

@@ -19,6 +19,7 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
 from lskg.errors import UnknownConceptError
 from lskg.ontology.terms import (
+    CANDIDATE,
     FACET_SCHEMES,
     LSKG,
     MODEL,
@@ -27,7 +28,7 @@ from lskg.ontology.terms import (
     SKOS,
     SYNTHESIS_GRAPH,
 )
-from lskg.records import Facet
+from lskg.records import Facet, stable_id
 
 ONTOLOGY_DIR = Path(__file__).resolve().parent
 SHAPES_FILE = ONTOLOGY_DIR / "shapes.ttl"
@@ -166,6 +167,13 @@ class ConceptIndex:
 
     def label(self, iri: str) -> str:
         return self.concepts[iri].pref_label if iri in self.concepts else iri.rsplit("/", 1)[-1]
+
+
+def candidate_iri(label: str) -> str:
+    """The IRI of a candidate concept (an architecture the ontology does not know yet). Case is kept, so two
+    spellings are two candidates (each with one prefLabel) until a curator merges them."""
+    name = "".join(ch if ch.isalnum() else "-" for ch in label.strip()).strip("-")
+    return CANDIDATE[name or stable_id(label, length=8)].value
 
 
 def _text(term: object) -> str:

@@ -28,7 +28,8 @@ def test_readme_opens_with_setup_and_test_commands_that_exist():
 
 
 def test_every_lskg_command_in_readme_exists():
-    commands = set(re.findall(r"^lskg ([a-z-]+(?: [a-z-]+)?)", README, re.MULTILINE))
+    blocks = "\n".join(re.findall(r"```bash\n(.*?)```", README, re.DOTALL))
+    commands = set(re.findall(r"^lskg ([a-z-]+(?: [a-z-]+)?)", blocks, re.MULTILINE))
     assert commands, "the tour shows lskg commands"
     runner = CliRunner()
     for command in sorted(commands):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from lskg.kg import open_store
-from lskg.kg.mapping import candidate_iri, study_graph, study_quads, study_triples
-from lskg.ontology import ontology_quads
+from lskg.kg.mapping import study_graph, study_quads, study_triples
+from lskg.ontology import candidate_iri, ontology_quads
 from lskg.ontology.terms import MODEL
 from lskg.records import Evidence, Fact, Metric, Study, StudyFacts
 

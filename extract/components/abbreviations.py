@@ -1,0 +1,108 @@
+"""``lskg.abbreviations.v1``: acronyms defined in the text ("long short-term memory (LSTM)", "temporal
+convolutional network (TCN)") resolve later bare uses of the acronym to the concept of their long form.
+
+The long form is found with the Schwartz-Hearst rule (the acronym's letters, in order, start words of the text
+before the parenthesis). If the long form is exactly a concept mention, the acronym is an alias of that concept;
+if the long form ends in a concept mention but adds modifiers ("attention-based residual network (ARN)"), the
+acronym names a new architecture, recorded as a candidate under that concept's families.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from lskg.extract.mentions import Mention, mentions, register_extensions
+
+NAME = "lskg.abbreviations.v1"
+FACTORY = "lskg_abbreviations_v1"
+"""spaCy factory name (factories cannot contain dots); NAME is the versioned extractor name in Evidence."""
+ACRONYM = re.compile(r"^(?=.*[A-Z].*[A-Z0-9])[A-Za-z][A-Za-z0-9-]{1,11}$")
+ALIAS_CONFIDENCE = 0.8
+
+
+def long_form_start(words: list[str], acronym: str) -> int | None:
+    """Index into ``words`` where the long form of ``acronym`` starts (Schwartz-Hearst), or None."""
+    letters = [c.lower() for c in acronym if c.isalnum()]
+    if letters and letters[-1] == "s" and len(letters) > 2 and acronym[-1] == "s":
+        letters = letters[:-1]  # "CNNs"
+    text = " ".join(words)
+    s = len(letters) - 1
+    li = len(text) - 1
+    while s >= 0:
+        c = letters[s]
+        while li >= 0 and (text[li].lower() != c or (s == 0 and li > 0 and text[li - 1].isalnum())):
+            li -= 1
+        if li < 0:
+            return None
+        li -= 1
+        s -= 1
+    start_char = li + 1
+    # back to the start of the word containing start_char
+    while start_char > 0 and text[start_char - 1] not in " ":
+        start_char -= 1
+    count = text[:start_char].count(" ") if start_char else 0
+    if len(words) - count > len(letters) + 5:
+        return None
+    return count
+
+
+class AbbreviationResolver:
+    def __init__(self) -> None:
+        register_extensions()
+
+    def __call__(self, doc: Doc) -> Doc:
+        found = mentions(doc)
+        defined: dict[str, list[Mention]] = {}
+        for token in doc:
+            if token.text != "(" or token.i + 2 >= len(doc) or doc[token.i + 2].text != ")":
+                continue
+            acronym = doc[token.i + 1].text
+            if not ACRONYM.match(acronym):
+                continue
+            sent_start = token.sent.start
+            window_start = max(sent_start, token.i - len(acronym) - 6)
+            words = [t.text for t in doc[window_start:token.i] if not t.is_space]
+            offset = long_form_start(words, acronym)
+            if offset is None:
+                continue
+            long_start = window_start + offset
+            ending = [m for m in found if m.end == token.i and m.start >= long_start]
+            if not ending:
+                continue
+            defined[acronym] = [m for m in ending if m.start == long_start] or ending
+            alias = any(m.start == long_start for m in ending)
+            if not alias:  # modifiers + a known concept: a new named architecture
+                for m in ending:
+                    if m.facet == "model" and not m.candidate:
+                        from lskg.ontology import candidate_iri
+
+                        defined[acronym] = [Mention(0, 0, "model", candidate_iri(acronym), acronym, 0.6, NAME,
+                                                    candidate=True, broader=(m.concept,),
+                                                    cues=[f"acronym-of:{doc[long_start:token.i].text}"])]
+                        break
+        if not defined:
+            return doc
+        doc._.lskg_abbreviations = {k: [m.concept for m in v] for k, v in defined.items()}
+        covered = {(m.start, m.facet) for m in found}
+        for token in doc:
+            key = token.text if token.text in defined else token.text[:-1] if token.text[:-1] in defined else None
+            if key is None:
+                continue
+            for m in defined[key]:
+                if (token.i, m.facet) in covered:
+                    continue
+                inside = any(x.start <= token.i < x.end and x.facet == m.facet for x in found)
+                if inside:
+                    continue
+                found.append(Mention(token.i, token.i + 1, m.facet, m.concept, m.label,
+                                     min(m.confidence, ALIAS_CONFIDENCE) if not m.candidate else m.confidence,
+                                     NAME, candidate=m.candidate, broader=m.broader, cues=[f"acronym:{key}"]))
+        return doc
+
+
+@Language.factory(FACTORY)
+def make_abbreviations(nlp: Language, name: str) -> AbbreviationResolver:
+    return AbbreviationResolver()

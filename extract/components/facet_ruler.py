@@ -1,0 +1,105 @@
+"""``lskg.facet_ruler.v1``: mentions of ontology concepts, matched on folded token n-grams.
+
+Every label, altLabel and notation of every concept is folded (:mod:`lskg.extract.vocabulary`); the ruler folds
+token n-grams the same way and looks them up, longest first, so "U-Net", "UNet", "U Net", "U-Nets" all reach
+``model:UNet`` and "co-seismic landslides" reaches the co-seismic landslide type. Confidence: 0.95 for a surface
+form written exactly as a label, 0.85 for a folded or plural match.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from lskg.extract.mentions import Mention, mentions, register_extensions
+from lskg.extract.vocabulary import Vocabulary, fold, fold_cased, singular_forms
+
+NAME = "lskg.facet_ruler.v1"
+FACTORY = "lskg_facet_ruler_v1"
+"""spaCy factory name (factories cannot contain dots); NAME is the versioned extractor name in Evidence."""
+EXACT = 0.95
+FOLDED = 0.85
+MAX_TOKENS = 10
+TRIGGER = re.compile(r"^(?:induced|triggered|caused|driven|related|prone)$", re.IGNORECASE)
+INNER_PUNCT = {"-", "+", "/", ".", "&", "'", "’", "–", "‐"}
+
+
+@lru_cache(maxsize=4)
+def default_vocabulary() -> Vocabulary:
+    from lskg.ontology import concept_index
+
+    return Vocabulary.from_index(concept_index())
+
+
+class FacetRuler:
+    def __init__(self, vocabulary: Vocabulary | None = None) -> None:
+        register_extensions()
+        self._vocabulary = vocabulary
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        if self._vocabulary is None:
+            self._vocabulary = default_vocabulary()
+        return self._vocabulary
+
+    @vocabulary.setter
+    def vocabulary(self, value: Vocabulary) -> None:
+        self._vocabulary = value
+
+    def __call__(self, doc: Doc) -> Doc:
+        found = mentions(doc)
+        vocab = self.vocabulary
+        prefixes, cased_prefixes = vocab.prefixes()
+        folded = [fold(t.text) for t in doc]
+        cased = [fold_cased(t.text) for t in doc]
+        i, n = 0, len(doc)
+        while i < n:
+            token = doc[i]
+            if token.is_punct or token.is_space or not (
+                    folded[i] in prefixes or cased[i] in cased_prefixes
+                    or any(fold(f) in prefixes or fold_cased(f) in cased_prefixes for f in singular_forms(token.text))):
+                i += 1
+                continue
+            best: tuple[int, list, bool] | None = None
+            key = cased_key = ""
+            for j in range(i, min(n, i + MAX_TOKENS)):
+                tok = doc[j]
+                if j > i and tok.is_punct and tok.text not in INNER_PUNCT:
+                    break  # "LSTM) network" is not "LSTM network"
+                stem_key, stem_cased = key, cased_key
+                key += folded[j]
+                cased_key += cased[j]
+                if not (tok.is_punct and tok.text != "+") and not tok.is_space:
+                    entries = vocab.lookup_keys(key, cased_key)
+                    exact = bool(entries) and any(e.label == doc[i:j + 1].text for e in entries)
+                    if not entries:
+                        for singular in singular_forms(tok.text):
+                            entries = vocab.lookup_keys(stem_key + fold(singular), stem_cased + fold_cased(singular))
+                            if entries:
+                                break
+                    if entries:
+                        best = (j + 1, entries, exact)
+                if key not in prefixes and cased_key not in cased_prefixes:
+                    break  # (a plural last word was already tried above)
+            if best is None:
+                i += 1
+                continue
+            end, entries, exact = best
+            if end + 1 < n and doc[end].text in {"-", "\u2010"} and TRIGGER.match(doc[end + 1].text):
+                entries = [e for e in entries if e.concept.facet != "data"]  # "rainfall-triggered": a trigger
+            for entry in entries:
+                found.append(Mention(i, end, entry.concept.facet, entry.concept.iri, entry.concept.pref_label,
+                                     EXACT if exact else FOLDED, NAME, cues=[f"label:{entry.label}"]))
+            i = end
+        return doc
+
+
+@Language.factory(FACTORY)
+def make_facet_ruler(nlp: Language, name: str) -> FacetRuler:
+    return FacetRuler()
+
+
+__all__ = ["FacetRuler", "default_vocabulary", "fold", "fold_cased"]

@@ -1,0 +1,156 @@
+"""The spaCy pipeline (from ``config.cfg``) and the :class:`Extractor` that turns Documents into StudyFacts.
+
+    extractor = Extractor()                       # the packaged ontology
+    for facts in extractor.run(documents):        # Documents from lskg.extract.readers
+        ...
+
+Each passage of a document is run through the pipeline once (a review sentence citing three studies is read
+once), in batches with ``nlp.pipe``; ``n_process`` > 1 uses spaCy's worker processes. Mentions inside the
+passage's scope become :class:`~lskg.records.Fact` records with :class:`~lskg.records.Evidence` (document locator,
+sentence, character span in the source document, extractor component name, confidence).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from lskg.extract import components  # noqa: F401 - registers the factories
+from lskg.extract.document import Document, Passage
+from lskg.extract.mentions import Mention, mentions, register_extensions
+from lskg.extract.vocabulary import Vocabulary
+from lskg.ontology import ConceptIndex, concept_index
+from lskg.records import Evidence, Fact, Metric, StudyFacts
+
+log = logging.getLogger(__name__)
+
+CONFIG = Path(__file__).resolve().parent / "config.cfg"
+ROLE_WEIGHT = {"proposed": 1.0, "applied": 1.0, "baseline": 0.95, "mentioned": 0.6}
+ROLE_RANK = {"proposed": 0, "applied": 1, "baseline": 2, "mentioned": 3}
+BATCH_DOCUMENTS = 256
+
+
+def build_pipeline(index: ConceptIndex | None = None, overrides: dict[str, Any] | None = None) -> Language:
+    """The extraction pipeline from ``config.cfg``; ``index`` replaces the packaged ontology (for tests)."""
+    register_extensions()
+    config = spacy.util.load_config(CONFIG, overrides=overrides or {})
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True)
+    if index is not None:
+        vocabulary = Vocabulary.from_index(index)
+        for _, component in nlp.pipeline:
+            if isinstance(getattr(type(component), "vocabulary", None), property):
+                component.vocabulary = vocabulary
+    return nlp
+
+
+class Extractor:
+    """Runs the pipeline over Documents and assembles one StudyFacts per study."""
+
+    def __init__(self, index: ConceptIndex | None = None, *, n_process: int = 1, batch_size: int | None = None,
+                 nlp: Language | None = None) -> None:
+        self.index = index or concept_index()
+        self.nlp = nlp or build_pipeline(index)
+        self.n_process = n_process
+        self.batch_size = batch_size or self.nlp.batch_size
+
+    def run(self, documents: Iterable[Document]) -> Iterator[StudyFacts]:
+        batch: list[Document] = []
+        for document in documents:
+            batch.append(document)
+            if len(batch) >= BATCH_DOCUMENTS:
+                yield from self._run_batch(batch)
+                batch = []
+        if batch:
+            yield from self._run_batch(batch)
+
+    def read(self, text: str, title: str | None = None) -> Doc:
+        """One text through the pipeline (``title``: the text starts with this title)."""
+        return self.nlp(self._make_doc(text, len(title) if title else None))
+
+    def _make_doc(self, text: str, title_end: int | None) -> Doc:
+        doc = self.nlp.make_doc(text)
+        doc._.lskg_title_end = title_end
+        return doc
+
+    def _run_batch(self, batch: list[Document]) -> Iterator[StudyFacts]:
+        keys: dict[tuple[str, int | None], int] = {}
+        for document in batch:
+            for passage in document.passages:
+                keys.setdefault((passage.text, _title_end(document, passage)), len(keys))
+        made = [self._make_doc(text, title_end) for text, title_end in keys]
+        docs = list(self.nlp.pipe(made, batch_size=self.batch_size, n_process=self.n_process))
+        for document in batch:
+            facts = StudyFacts(document.study)
+            for passage in document.passages:
+                doc = docs[keys[(passage.text, _title_end(document, passage))]]
+                self._collect(document, passage, doc, facts)
+            facts.facts = _merge(facts.facts)
+            yield facts
+
+    def _collect(self, document: Document, passage: Passage, doc: Doc, out: StudyFacts) -> None:
+        for m in mentions(doc):
+            start_char, end_char = doc[m.start].idx, doc[m.end - 1].idx + len(doc[m.end - 1].text)
+            if not passage.in_scope(start_char, end_char):
+                continue
+            out.facts.append(self._fact(document, passage, doc, m, start_char, end_char))
+        for metric in doc._.lskg_metrics or ():
+            if passage.in_scope(metric.start_char, metric.end_char):
+                ev = self._evidence(document, passage, doc, metric.start_char, metric.end_char, metric.extractor,
+                                    0.9)
+                out.metrics.append(Metric(metric.name, metric.value, metric.unit, ev))
+        places = [p for p in doc._.lskg_places or () if passage.in_scope(p.start_char, p.end_char)]
+        if places:
+            best = max(places, key=lambda p: (p.score, -p.start_char))
+            current = out.place_evidence.confidence if out.place_evidence else 0.0
+            if best.score > current:
+                out.place = best.name
+                out.place_evidence = self._evidence(document, passage, doc, best.start_char, best.end_char,
+                                                    best.extractor, best.score)
+
+    def _fact(self, document: Document, passage: Passage, doc: Doc, m: Mention, start: int, end: int) -> Fact:
+        confidence = round(min(1.0, m.confidence * ROLE_WEIGHT.get(m.role, 1.0)), 3)
+        ev = self._evidence(document, passage, doc, start, end, m.extractor, confidence)
+        broader: tuple[str, ...] = ()
+        if m.candidate:
+            broader = tuple(sorted({f for b in m.broader for f in self._family_iris(b)}))
+        role = m.role if m.facet == "model" or m.role == "mentioned" else "applied"
+        return Fact(m.facet, m.concept, m.label, ev, role=role, candidate=m.candidate, broader=broader)
+
+    def _family_iris(self, iri: str) -> set[str]:
+        roots = {iri} | self.index.ancestors(iri)
+        return {r for r in roots if r in self.index.concepts and "ModelFamily" in self.index.concepts[r].types}
+
+    @staticmethod
+    def _evidence(document: Document, passage: Passage, doc: Doc, start: int, end: int, extractor: str,
+                  confidence: float) -> Evidence:
+        span = doc.char_span(start, end, alignment_mode="expand")
+        sentence = span.sent.text if span is not None else doc.text
+        return Evidence(document=document.locator, sentence=sentence, start=passage.doc_offset(start),
+                        end=passage.doc_offset(end - 1) + 1, span=doc.text[start:end], extractor=extractor,
+                        confidence=confidence)
+
+
+def _title_end(document: Document, passage: Passage) -> int | None:
+    title = document.study.title
+    if title and passage.start == 0 and passage.scope is None and passage.text.startswith(title):
+        return len(title) + 1
+    return None
+
+
+def _merge(facts: list[Fact]) -> list[Fact]:
+    """One fact per (facet, concept): its strongest role (proposed > applied > baseline > mentioned) with the
+    best-evidenced mention in that role."""
+    best: dict[tuple[str, str], Fact] = {}
+    for fact in facts:
+        key = (fact.facet, fact.concept)
+        old = best.get(key)
+        if old is None or (ROLE_RANK[fact.role], -fact.evidence.confidence) < \
+                (ROLE_RANK[old.role], -old.evidence.confidence):
+            best[key] = fact
+    return sorted(best.values(), key=lambda f: (f.facet, ROLE_RANK[f.role], f.label.lower()))

@@ -1,0 +1,206 @@
+"""The spaCy pipeline: label variants, abbreviations, candidates, roles, metrics, places, provenance."""
+
+from __future__ import annotations
+
+import pytest
+
+from lskg.extract.components.metrics import find_metrics
+from lskg.extract.document import Document
+from lskg.extract.pipeline import build_pipeline
+from lskg.records import Study
+
+
+def test_pipeline_components_are_registered_names() -> None:
+    nlp = build_pipeline()
+    assert nlp.pipe_names == ["sentences", "facet_ruler", "paraphrases", "abbreviations", "candidates", "roles", "metrics",
+                              "places"]
+    assert nlp.get_pipe_meta("facet_ruler").factory == "lskg_facet_ruler_v1"
+
+
+@pytest.mark.parametrize("surface", ["U-Net", "UNet", "U Net", "U-Nets", "unet", "U-shaped network"])
+def test_model_label_variants(read, surface: str) -> None:
+    assert ("model", "U-Net") in read(f"We segment landslides with a {surface} here.")
+
+
+@pytest.mark.parametrize("surface, facet, label", [
+    ("SBAS-InSAR", "data", "SBAS-InSAR"),
+    ("SBAS InSAR", "data", "SBAS-InSAR"),
+    ("co-seismic landslides", "landslide_type", "earthquake-induced landslide"),
+    ("coseismic landslide", "landslide_type", "earthquake-induced landslide"),
+    ("CNNs", "model", "convolutional neural network"),
+    ("long short-term memory", "model", "long short-term memory"),
+    ("susceptibility modelling", "task", "susceptibility mapping"),
+    ("susceptibility modeling", "task", "susceptibility mapping"),
+])
+def test_variants_across_facets(read, surface: str, facet: str, label: str) -> None:
+    assert (facet, label) in read(f"This study uses {surface} in the analysis.")
+
+
+def test_acronyms_are_case_sensitive(read) -> None:
+    found = read("The ae and gan of the village were not models.")
+    assert not any(facet == "model" for facet, _ in found)
+
+
+def test_abbreviation_defined_in_text_resolves_later_use(read, index) -> None:
+    text = "We use a temporal convolutional network (TCN). Later the TCN is tuned."
+    doc_facts = read(text)
+    assert ("model", index.resolve("TCN", "model").pref_label) in doc_facts
+
+
+def test_user_defined_acronym_of_a_modified_concept_is_a_candidate(extractor) -> None:
+    doc = extractor.read("We build a multi-branch residual network (MBRN) and train the MBRN on landslides.")
+    later = [m for m in doc._.lskg_mentions if doc[m.start:m.end].text == "MBRN"]
+    assert later and later[0].candidate and later[0].label == "MBRN"
+
+
+@pytest.mark.parametrize("name, families", [
+    ("LiteTransNet", {"Transformer"}),
+    ("GNN-CF", {"GNN"}),
+    ("L-Unet", {"CNN"}),
+    ("LSTM-TCN", {"RNN", "CNN"}),
+    ("CNN-BiGRU", {"CNN", "RNN"}),
+])
+def test_candidate_architectures_get_families_from_parts(extractor, index, name: str, families: set[str]) -> None:
+    study = Study(id="c", title="", abstract=f"We propose {name} for landslide displacement prediction.")
+    (facts,) = extractor.run([Document.of_record(study)])
+    (candidate,) = [f for f in facts.facts if f.candidate]
+    assert candidate.label == name and candidate.role == "proposed"
+    assert set(index.families(candidate.concept, candidate.broader)) == families
+    from lskg.ontology import candidate_iri
+
+    assert candidate.concept == candidate_iri(name)
+
+
+def test_candidate_needs_model_evidence(read) -> None:
+    found = read("Images from PlanetScope and the Landslide4Sense benchmark were used.")
+    assert not any(facet == "model" for facet, _ in found)
+
+
+def test_candidate_family_from_context(read) -> None:
+    found = read("We propose SlopeNet, a Transformer encoder for displacement forecasting.")
+    assert found.get(("model", "SlopeNet")) == "proposed"
+
+
+@pytest.mark.parametrize("text, baseline, applied", [
+    ("The LSTM outperformed SVM and random forest.", ["support vector machine", "random forest"],
+     ["long short-term memory"]),
+    ("A CNN was compared with logistic regression.", ["logistic regression"], ["convolutional neural network"]),
+    ("The GRU achieved a lower RMSE than the random forest model.", ["random forest"], ["gated recurrent unit"]),
+    ("Compared with SVM, the U-Net mapped landslides better.", ["support vector machine"], ["U-Net"]),
+    ("We trained a U-Net and used a random forest as a baseline.", ["random forest"], ["U-Net"]),
+])
+def test_roles_baseline_versus_applied(read, index, text: str, baseline: list[str], applied: list[str]) -> None:
+    found = read(text)
+    for label in baseline:
+        assert found[("model", index.resolve(label, "model").pref_label)] == "baseline", label
+    for label in applied:
+        assert found[("model", index.resolve(label, "model").pref_label)] in {"applied", "proposed"}, label
+
+
+@pytest.mark.parametrize("text, label", [
+    ("Unlike InSAR-based methods, our optical approach needs no radar.", "InSAR"),
+    ("The framework could be extended to GNNs in later studies.", "GNN"),
+    ("In future work, a Transformer will be tested.", "Transformer"),
+])
+def test_background_and_future_mentions(read, index, text: str, label: str) -> None:
+    concept = index.resolve(label)
+    found = read(text)
+    assert found.get((concept.facet, concept.pref_label)) == "mentioned"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("an accuracy of 93%", ("accuracy", 93.0, "%")),
+    ("F1 87.94%", ("F1", 87.94, "%")),
+    ("an F1-score of 0.88", ("F1", 0.88, None)),
+    ("RMSE 3.2 mm", ("RMSE", 3.2, "mm")),
+    ("R2 0.95", ("R2", 0.95, None)),
+    ("R² of 0.95", ("R2", 0.95, None)),
+    ("AUC = 0.91", ("AUC", 0.91, None)),
+    ("an IoU of 0.77", ("IoU", 0.77, None)),
+    ("overall accuracy reached 91.25%", ("overall accuracy", 91.25, "%")),
+    ("a kappa of 0.68", ("kappa", 0.68, None)),
+    ("93% accuracy", ("accuracy", 93.0, "%")),
+    ("MAE of 1.8 mm", ("MAE", 1.8, "mm")),
+])
+def test_metrics(text: str, expected: tuple) -> None:
+    assert [m[2:] for m in find_metrics(text)] == [expected]
+
+
+def test_metrics_ignore_years_and_lowercase_acronyms() -> None:
+    assert find_metrics("accuracy in 2019 was discussed; the map of the area") == []
+
+
+@pytest.mark.parametrize("text, place", [
+    ("Landslides in the Three Gorges Reservoir area, China, were studied.", "Three Gorges Reservoir area, China"),
+    ("We mapped slides triggered by the 2008 Wenchuan earthquake.", "Wenchuan"),
+    ("A case study in Hokkaido, Japan.", "Hokkaido, Japan"),
+])
+def test_places(extractor, text: str, place: str) -> None:
+    (facts,) = extractor.run([Document.of_record(Study(id="p", title="", abstract=text))])
+    assert facts.place == place
+
+
+def test_evidence_offsets_point_into_the_document(extractor) -> None:
+    study = Study(id="e", title="A U-Net study", abstract="We applied DeepLabv3+ to Sentinel-2 images.",
+                  source="x.bib#e")
+    (facts,) = extractor.run([Document.of_record(study)])
+    text = study.text
+    for fact in facts.facts:
+        ev = fact.evidence
+        assert text[ev.start:ev.end] == ev.span
+        assert ev.span in ev.sentence and ev.document == "x.bib#e"
+        assert ev.extractor.startswith("lskg.") and ev.extractor.endswith(".v1")
+        assert 0 < ev.confidence <= 1
+
+
+def test_hybrid_belongs_to_every_family(extractor, index) -> None:
+    study = Study(id="h", title="", abstract="A ConvLSTM forecasts displacement.")
+    (facts,) = extractor.run([Document.of_record(study)])
+    (fact,) = [f for f in facts.facts if f.facet == "model"]
+    assert set(index.families(fact.concept, fact.broader)) == {"CNN", "RNN"}
+
+
+def test_pipe_with_two_processes_matches_one(index) -> None:
+    from lskg.extract.pipeline import Extractor
+
+    studies = [Document.of_record(Study(id=str(i), title="", abstract=f"Study {i} applies a GRU and a CNN."))
+               for i in range(6)]
+    one = [sorted(f.concept for f in s.facts) for s in Extractor(index).run(studies)]
+    two = [sorted(f.concept for f in s.facts) for s in Extractor(index, n_process=2, batch_size=2).run(studies)]
+    assert one == two and all(len(x) == 2 for x in one)
+
+
+@pytest.mark.parametrize("text, label", [
+    ("We detect new landslides in optical images.", "landslide detection"),
+    ("Landslides were mapped from UAV orthophotos.", "landslide mapping"),
+    ("The network forecasts GNSS displacement one week ahead.", "displacement prediction"),
+])
+def test_task_paraphrases(read, text: str, label: str) -> None:
+    assert ("task", label) in read(text)
+
+
+def test_trigger_paraphrase(read) -> None:
+    found = read("We mapped slope failures triggered by the 2018 Iburi earthquake.")
+    assert ("landslide_type", "earthquake-induced landslide") in found
+
+
+def test_paraphrase_inside_a_label_is_not_counted(read) -> None:
+    found = read("We produce landslide susceptibility mapping for the county.")
+    assert ("task", "susceptibility mapping") in found and ("task", "landslide mapping") not in found
+
+
+def test_trigger_word_is_not_a_data_source(read) -> None:
+    found = read("Rainfall-triggered slope failures were studied.")
+    assert not any(facet == "data" for facet, _ in found)
+
+
+@pytest.mark.parametrize("label", ["LiteTransNet", "GNN-CF", "L-Unet", "CNN BiGRU", "--", "Ünet"])
+def test_candidate_iri_is_a_valid_iri_under_the_candidate_namespace(label: str) -> None:
+    from pyoxigraph import NamedNode
+
+    from lskg.ontology import candidate_iri
+    from lskg.ontology.terms import CANDIDATE
+
+    iri = candidate_iri(label)
+    assert NamedNode(iri) in CANDIDATE and iri != CANDIDATE.iri
+    assert candidate_iri(label.lower()) == iri or label.lower() != label  # case is kept
