@@ -35,6 +35,7 @@ class BuildReport:
     store: str
     sources: list[str]
     studies: int = 0
+    method_references: int = 0
     duplicates_merged: int = 0
     facts: dict[str, int] = field(default_factory=dict)
     metrics: int = 0
@@ -84,7 +85,8 @@ def extract(sources: Sequence[Path], fmt: str, report: BuildReport, progress: Pr
             progress("extract", n, None)
     report.problems += [str(p) for p in problems]
     studies, report.duplicates_merged = merge_duplicates(items)
-    report.studies = len(studies)
+    report.method_references = sum(item.study.kind == "method_reference" for item in studies)
+    report.studies = len(studies) - report.method_references
     for item in studies:
         for fact in item.facts:
             report.facts[fact.facet] = report.facts.get(fact.facet, 0) + 1

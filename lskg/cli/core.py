@@ -56,6 +56,8 @@ def build(
     table = Table(title=f"built {settings.store}", show_header=False)
     table.add_row("sources", ", ".join(report.sources))
     table.add_row("studies", f"{report.studies} ({report.duplicates_merged} duplicates merged)")
+    if report.method_references:
+        table.add_row("general method references", str(report.method_references))
     for facet, n in sorted(report.facts.items()):
         table.add_row(f"facts: {facet}", str(n))
     table.add_row("metrics", str(report.metrics))
