@@ -1,1 +1,192 @@
-"""Commands of this area are added by its issue."""
+"""Recommender commands: train, recommend, gaps, table, evaluate recommend. Torch is imported inside the commands
+that need it, so ``lskg query`` never loads it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from lskg.cli._app import JsonOption, StoreOption, app, err, evaluate_app, get_settings, out, progress_bar
+from lskg.errors import ConfigError
+
+
+def _open(settings, *, write: bool = False):
+    from lskg.kg import open_store
+
+    return open_store(settings.store, read_only=not write, update_url=settings.update_url, gsp_url=settings.gsp_url)
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v.strip() for item in values or [] for v in item.split(";") if v.strip()]
+
+
+@app.command("train")
+def train_cmd(
+    store: StoreOption = None,
+    recommender: Annotated[str, typer.Option(help="auto (evaluate, then keep the GNN only if it wins) or a "
+                                                  "registered name: gnn, cooccurrence, knn, mf, ...")] = "auto",
+    seeds: Annotated[int, typer.Option(help="Seeds of the selecting evaluation")] = 5,
+    split_year: Annotated[int | None, typer.Option("--split-year", help="Temporal split year (default: ~20 % "
+                                                                        "of studies after it)")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Train the recommender for a store and save it next to the store (with the graph's fingerprint)."""
+    from lskg.gnn import artifacts
+    from lskg.gnn.snapshot import Snapshot
+    from lskg.gnn.train import train
+
+    settings = get_settings(store)
+    with _open(settings) as handle, progress_bar("train") as progress:
+        model = train(Snapshot.from_store(handle), settings, recommender=recommender, seeds=seeds,
+                      split_year=split_year, progress=progress)
+    info = {**model.artifact.config(), "path": str(artifacts.artifact_path(settings)),
+            "reason": model.artifact.metrics.get("default", {}).get("reason")}
+    if json_out:
+        out.print_json(json.dumps(info))
+        return
+    out.print(f"recommender [bold]{info['recommender']}[/] (gap scorer {info['gap_scorer']}), "
+              f"version {info['model_version']}\n  why: {info['reason']}\n  saved to {info['path']}")
+
+
+@app.command()
+def recommend(
+    data: Annotated[list[str] | None, typer.Option("--data", "-d", help="Data source (label or IRI; repeatable)")] = None,
+    landslide_type: Annotated[list[str] | None, typer.Option("--landslide-type", "-l", help="Landslide type (repeatable)")] = None,
+    task: Annotated[list[str] | None, typer.Option("--task", "-t", help="Task (repeatable)")] = None,
+    top: Annotated[int, typer.Option(help="How many families and architectures to show")] = 5,
+    store: StoreOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Recommend model families and architectures for a context, with evidence.
+
+    Example:
+
+      lskg recommend --data "InSAR time series" --landslide-type creeping --task "displacement prediction"
+    """
+    from lskg.gnn import service
+
+    settings = get_settings(store)
+    with _open(settings) as handle:
+        result = service.recommend(handle, settings, data=_split(data), landslide_type=_split(landslide_type),
+                                   task=_split(task), top=top)
+    if json_out:
+        out.print_json(json.dumps(result))
+        return
+    ctx = "; ".join(f"{f}: {', '.join(c['label'] for c in cs)}" for f, cs in result["context"].items() if cs)
+    out.print(f"context: {ctx or '(none)'}   recommender: {result['recommender']} ({result['model_version']})")
+    for key in ("families", "architectures"):
+        table = Table(title=key, show_lines=False)
+        for col in ("#", "concept", "score", "+/-", "evidence"):
+            table.add_column(col)
+        for n, item in enumerate(result[key], 1):
+            studies = "; ".join(f"{s['title'][:60]} ({s['year']})" for s in item["support"][:2])
+            table.add_row(str(n), item["label"], f"{item['score']:.3f}", f"{item['uncertainty']:.3f}",
+                          "\n".join([*item["paths"][:3], studies] if studies else item["paths"][:3]))
+        out.print(table)
+
+
+@app.command()
+def gaps(
+    facets: Annotated[str, typer.Option(help="model plus one or two of data, landslide_type, task")] = "model,data",
+    top: Annotated[int, typer.Option(help="How many gaps")] = 20,
+    plot: Annotated[Path | None, typer.Option(help="Also draw the gap map: FILE.png, .svg or .html")] = None,
+    write_back: Annotated[bool, typer.Option("--write-back", help="Write the gap scores into the store "
+                                                                  "(graph gaps), with provenance")] = False,
+    store: StoreOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Research gaps: plausible but understudied combinations, each with why."""
+    from lskg.gnn import service
+
+    settings = get_settings(store)
+    chosen = tuple(f.strip() for f in facets.split(",") if f.strip())
+    if plot is not None and len(chosen) != 2:
+        raise ConfigError("--plot draws pairs only", hint="use --facets model,data (or model,task ...)")
+    fmt = plot.suffix.lstrip(".").lower() if plot else None
+    if plot is not None and fmt not in ("png", "svg", "html"):
+        raise ConfigError(f"cannot draw a gap map as {plot.name!r}", hint="use a .png, .svg or .html file")
+    with _open(settings, write=write_back) as handle:
+        result = service.gaps(handle, settings, facets=chosen, top=top)
+        if plot is not None:
+            plot.write_bytes(service.gap_map(handle, settings, rows=chosen[0], cols=chosen[1], fmt=fmt))
+            err.print(f"gap map written to {plot}")
+        if write_back:
+            n = service.write_gaps(handle, settings, result)
+            err.print(f"{n} gaps written to the store (graph gaps)")
+    if json_out:
+        out.print_json(json.dumps(result))
+        return
+    table = Table(title=f"gaps: {' x '.join(chosen)} (scorer {result['scorer']}, {result['model_version']})")
+    for col in ("#", "combination", "studies", "plausibility", "gap", "why"):
+        table.add_column(col)
+    for n, gap in enumerate(result["gaps"], 1):
+        table.add_row(str(n), " x ".join(c["label"] for c in gap["concepts"]), str(gap["observed"]),
+                      f"{gap['plausibility']:.3f}", f"{gap['gap_score']:.3f}", "\n".join(gap["why"][:2]))
+    out.print(table)
+
+
+@app.command("table")
+def table_cmd(
+    rows: Annotated[str, typer.Option(help="family or architecture")] = "family",
+    cols: Annotated[str, typer.Option(help="Comma-separated: data, landslide_type, task")] = "data,landslide_type,task",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md, csv, latex or html")] = "md",
+    store: StoreOption = None,
+) -> None:
+    """The review's Table 1 regenerated from study-level evidence, with study counts and citations."""
+    from lskg.gnn import service
+
+    settings = get_settings(store)
+    with _open(settings) as handle:
+        text = service.table(handle, settings, rows=rows,
+                             cols=tuple(c.strip() for c in cols.split(",") if c.strip()), fmt=fmt)
+    typer.echo(text, nl=False)
+
+
+@evaluate_app.command("recommend")
+def evaluate_recommend(
+    split_year: Annotated[int | None, typer.Option("--split-year", help="Train on studies up to this year")] = None,
+    random: Annotated[bool, typer.Option("--random/--no-random", help="Also the random study-level split")] = True,
+    seeds: Annotated[int, typer.Option(help="Seeds (random splits, model initialisations)")] = 5,
+    recommenders: Annotated[str | None, typer.Option(help="Comma-separated names (default: all registered)")] = None,
+    store: StoreOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """GNN vs every baseline: temporal and random study-level splits, filtered ranks, bootstrap, gap back-test."""
+    from lskg.gnn import evaluate as ev
+    from lskg.gnn.snapshot import Snapshot
+
+    settings = get_settings(store)
+    names = [n.strip() for n in recommenders.split(",")] if recommenders else None
+    with _open(settings) as handle, progress_bar("evaluate") as progress:
+        report = ev.public(ev.evaluate(Snapshot.from_store(handle), names=names, split_year=split_year,
+                                       seeds=tuple(range(seeds)), random=random, progress=progress))
+    if json_out:
+        out.print_json(json.dumps(report, default=float))
+        return
+    for split in ("temporal", "random"):
+        if split not in report:
+            continue
+        r = report[split]
+        for level, block in r["levels"].items():
+            cut = f" (train <= {r['split_year']})" if r["split_year"] else ""
+            title = (f"{split} split{cut}, {level} level: "
+                     f"{r['train']} train / {r['test']} test studies, {block['candidates']} candidates, "
+                     f"random Hits@3 {block['random_hits@3']:.3f}")
+            table = Table(title=title)
+            for col in ("recommender", *ev.METRICS):
+                table.add_column(col)
+            for name, row in block["recommenders"].items():
+                table.add_row(name, *(f"{row[m]['mean']:.3f} +/- {row[m]['std']:.3f}" for m in ev.METRICS))
+            out.print(table)
+    for c in report["comparisons"]:
+        out.print(f"{c['split']} {c['level']}: GNN - {c['best_baseline']} Hits@3 = {c['diff']:+.3f} "
+                  f"(95% CI {c['low']:+.3f}..{c['high']:+.3f})")
+    out.print(f"default recommender: [bold]{report['default']['recommender']}[/] - {report['default']['reason']}")
+    bt = report["gap_backtest"]
+    out.print(f"gap back-test (white spots at {bt['split_year']}: {bt['candidates']}, filled later: {bt['positives']}):")
+    for name, s in bt["scorers"].items():
+        out.print(f"  {name:24s} AUC {s['auc']:.3f}  precision@10 {s['precision@10']:.2f}")

@@ -1,0 +1,358 @@
+"""The evaluation harness: every recommender, the same splits, the same filtered ranks.
+
+Protocol (docs/recommendation.md has the why):
+
+- **Splits are study-level.** Temporal (headline): train on studies published up to the split year, test on
+  later ones. Random: 80/20 of studies per seed. A test study keeps its data, landslide-type and task facts (the
+  query) and loses every model fact; nothing about it reaches fitting (recommenders only ever see ``train``).
+- **Filtered ranks with fair ties.** For each test study and each of its true model concepts at a level (the
+  families, or the architectures, of its facts closed over ``skos:broader``), the other true concepts are removed
+  from the candidates; ties count as a uniformly random order (expected Hits@k and reciprocal rank over the
+  tied positions). Per study the values are averaged over its true concepts, then over studies (macro).
+- Hits@1, Hits@3, MRR, AMRI (adjusted mean rank index: 1 perfect, 0 random) and per-study AUC, at family and at
+  architecture level; mean and standard deviation over seeds; paired bootstrap (over test studies and seeds) of
+  "GNN minus best baseline".
+- **Gap back-test** (Science4Cast style): family x concept pairs and family x data x landslide-type triples with
+  no study up to the split year; positive if a later study has them; AUC and precision@10 of each scorer beside
+  preferential attachment.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lskg.gnn.registry import BASELINES, Prediction, Recommender, create
+from lskg.gnn.snapshot import CONTEXT_FACETS, LEVELS, Snapshot
+
+log = logging.getLogger(__name__)
+
+METRICS = ("hits@1", "hits@3", "mrr", "amri", "auc")
+DEFAULT_RULE = {"metric": "hits@3", "level": "family", "split": "temporal", "margin": 0.03}
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass(frozen=True)
+class Split:
+    name: str
+    train: np.ndarray
+    test: np.ndarray
+    year: int | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"split": self.name, "split_year": self.year, "train": len(self.train), "test": len(self.test)}
+
+
+def default_split_year(snap: Snapshot) -> int:
+    """The year after which 15-25 % (aim: 20 %) of the usable studies were published."""
+    years = snap.years[snap.usable() & (snap.years > 0)]
+    if len(years) == 0:
+        raise ValueError("no dated study with model and context facts")
+    candidates = sorted(set(years.tolist()))[:-1] or sorted(set(years.tolist()))
+    return min(candidates, key=lambda y: abs(float(np.mean(years > y)) - 0.2))
+
+
+def temporal_split(snap: Snapshot, year: int | None = None) -> Split:
+    year = default_split_year(snap) if year is None else int(year)
+    usable = snap.usable() & (snap.years > 0)
+    return Split("temporal", np.flatnonzero(usable & (snap.years <= year)),
+                 np.flatnonzero(usable & (snap.years > year)), year)
+
+
+def random_split(snap: Snapshot, seed: int, test_fraction: float = 0.2) -> Split:
+    usable = np.flatnonzero(snap.usable())
+    order = np.random.default_rng(seed).permutation(usable)
+    n_test = max(1, int(round(test_fraction * len(usable))))
+    return Split("random", np.sort(order[n_test:]), np.sort(order[:n_test]))
+
+
+def rank_study(scores: np.ndarray, truth: np.ndarray) -> dict[str, float] | None:
+    """Filtered, tie-fair metrics of one study over one level's candidates (None if no true candidate)."""
+    pos = np.flatnonzero(truth)
+    if len(pos) == 0 or len(pos) == len(truth):
+        return None
+    negatives = np.sort(scores[~truth])
+    n = len(negatives) + 1
+    h1 = h3 = rr = rank_sum = 0.0
+    for p in pos:
+        s = scores[p]
+        better = len(negatives) - np.searchsorted(negatives, s, side="right")
+        tied = np.searchsorted(negatives, s, side="right") - np.searchsorted(negatives, s, side="left")
+        first, last = better + 1, better + 1 + tied
+        width = tied + 1
+        h1 += np.clip((1 - first + 1) / width, 0, 1)
+        h3 += np.clip((3 - first + 1) / width, 0, 1)
+        rr += float(np.mean(1.0 / np.arange(first, last + 1)))
+        rank_sum += (first + last) / 2
+    k = len(pos)
+    greater = np.searchsorted(negatives, scores[pos], side="left")
+    ties = np.searchsorted(negatives, scores[pos], side="right") - greater
+    auc = float(np.mean((greater + 0.5 * ties) / len(negatives)))
+    return {"hits@1": h1 / k, "hits@3": h3 / k, "mrr": rr / k, "rank": rank_sum / k, "expected": (n + 1) / 2,
+            "auc": auc}
+
+
+def score_split(snap: Snapshot, split: Split, pred: Prediction) -> dict[str, dict[str, np.ndarray]]:
+    """Per-study metric arrays for each level (NaN where a study has no true concept at that level)."""
+    truth = snap.model_matrix(split.test) > 0
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for level in LEVELS:
+        cand = snap.level_indices(level)
+        rows = [rank_study(pred.score[q, cand], truth[q, cand]) for q in range(len(split.test))]
+        keys = ("hits@1", "hits@3", "mrr", "auc", "rank", "expected")
+        out[level] = {k: np.array([r[k] if r else np.nan for r in rows]) for k in keys}
+    return out
+
+
+def summarise(per_study: dict[str, np.ndarray]) -> dict[str, float]:
+    ok = ~np.isnan(per_study["mrr"])
+    result = {k: float(np.mean(per_study[k][ok])) if ok.any() else float("nan")
+              for k in ("hits@1", "hits@3", "mrr", "auc")}
+    denominator = float(np.sum(per_study["expected"][ok] - 1))
+    result["amri"] = 1 - float(np.sum(per_study["rank"][ok] - 1)) / denominator if denominator > 0 else float("nan")
+    result["studies"] = int(ok.sum())
+    return result
+
+
+def paired_bootstrap(a: np.ndarray, b: np.ndarray, *, seed: int = 0, rounds: int = 2000) -> dict[str, float]:
+    """Mean of a - b over paired units and its 95 % percentile interval."""
+    ok = ~(np.isnan(a) | np.isnan(b))
+    diff = a[ok] - b[ok]
+    if len(diff) == 0:
+        return {"diff": float("nan"), "low": float("nan"), "high": float("nan"), "pairs": 0}
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, len(diff), size=(rounds, len(diff)))].mean(1)
+    return {"diff": float(diff.mean()), "low": float(np.percentile(means, 2.5)),
+            "high": float(np.percentile(means, 97.5)), "pairs": int(len(diff))}
+
+
+def _contexts(snap: Snapshot, studies: np.ndarray) -> list[dict]:
+    return [snap.context_of(int(n)) for n in studies]
+
+
+def run_split(snap: Snapshot, names: Sequence[str], make_split: Callable[[int], Split], seeds: Sequence[int],
+              options: dict[str, dict] | None = None, progress: Progress | None = None,
+              keep: dict[str, Recommender] | None = None) -> dict[str, Any]:
+    """Fit and score every recommender on every seed's split; per-study arrays are kept for the bootstrap."""
+    options = options or {}
+    per: dict[str, dict[str, dict[str, list[np.ndarray]]]] = {
+        n: {lv: {} for lv in LEVELS} for n in names}
+    seconds: dict[str, float] = dict.fromkeys(names, 0.0)
+    done, total = 0, len(names) * len(seeds)
+    split = make_split(seeds[0])
+    cold: dict[str, int] = {}
+    for seed in seeds:
+        split = make_split(seed)
+        contexts = _contexts(snap, split.test)
+        seen = snap.model_matrix(split.train).sum(0) > 0
+        truth = snap.model_matrix(split.test) > 0
+        for level in LEVELS:
+            cand = snap.level_indices(level)
+            cold[level] = cold.get(level, 0) + int((truth[:, cand] & ~seen[cand]).sum())
+        for name in names:
+            started = time.perf_counter()
+            rec = create(name, **options.get(name, {}))
+            rec.fit(snap, split.train, seed=seed)
+            pred = rec.predict(snap, contexts)
+            seconds[name] += time.perf_counter() - started
+            for level, arrays in score_split(snap, split, pred).items():
+                for k, v in arrays.items():
+                    per[name][level].setdefault(k, []).append(v)
+            if keep is not None and seed == seeds[0]:
+                keep[name] = rec
+            done += 1
+            if progress:
+                progress(split.name, done, total)
+    table: dict[str, Any] = {}
+    for level in LEVELS:
+        cand = snap.level_indices(level)
+        rows = {}
+        for name in names:
+            runs = [summarise({k: per[name][level][k][i] for k in per[name][level]}) for i in range(len(seeds))]
+            rows[name] = {m: {"mean": float(np.nanmean([r[m] for r in runs])),
+                              "std": float(np.nanstd([r[m] for r in runs]))} for m in METRICS}
+            rows[name]["studies"] = runs[0]["studies"]
+        table[level] = {"candidates": int(len(cand)), "random_hits@3": _random_hits(snap, split, cand, 3),
+                        "cold_start_truths": cold[level] // max(len(seeds), 1), "recommenders": rows}
+    return {**split.describe(), "seeds": list(seeds), "levels": table,
+            "fit_seconds": {n: round(s / len(seeds), 3) for n, s in seconds.items()}, "_per_study": per}
+
+
+def _random_hits(snap: Snapshot, split: Split, cand: np.ndarray, k: int) -> float:
+    """Expected Hits@k of a random order (the floor), with filtering."""
+    truth = snap.model_matrix(split.test)[:, cand] > 0
+    values = [min(k, len(cand) - t.sum() + 1) / (len(cand) - t.sum() + 1) for t in truth if 0 < t.sum() < len(cand)]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def compare(result: dict[str, Any], *, challenger: str = "gnn", level: str = "family",
+            metric: str = "hits@3") -> dict[str, Any] | None:
+    """Best baseline by mean ``metric`` at ``level``, and the paired bootstrap of challenger minus it."""
+    rows = result["levels"][level]["recommenders"]
+    baselines = [n for n in rows if n in BASELINES and n != "random"]
+    if challenger not in rows or not baselines:
+        return None
+    best = max(baselines, key=lambda n: (rows[n][metric]["mean"], rows[n]["mrr"]["mean"]))
+    per = result["_per_study"]
+    a = np.concatenate(per[challenger][level][metric])
+    b = np.concatenate(per[best][level][metric])
+    return {"challenger": challenger, "best_baseline": best, "level": level, "metric": metric,
+            **paired_bootstrap(a, b)}
+
+
+def choose_default(temporal: dict[str, Any]) -> dict[str, Any]:
+    """The GNN is the default only if it beats the best baseline on temporal family-level Hits@3 by at least
+    0.03 with the bootstrap interval above zero; otherwise the best baseline is, and the reason says why."""
+    rows = temporal["levels"]["family"]["recommenders"]
+    cmp = compare(temporal)
+    if cmp is None:
+        candidates = [n for n in rows if n != "random"]
+        best = max(candidates, key=lambda n: rows[n]["hits@3"]["mean"]) if candidates else "cooccurrence"
+        return {"recommender": best, "rule": DEFAULT_RULE, "comparison": None,
+                "reason": "the GNN was not evaluated; the best evaluated recommender is the default"}
+    margin = DEFAULT_RULE["margin"]
+    fallback = _prefer_counts(temporal, cmp["best_baseline"])
+    if cmp["diff"] >= margin and cmp["low"] > 0:
+        return {"recommender": "gnn", "rule": DEFAULT_RULE, "comparison": cmp,
+                "reason": (f"the GNN beats {cmp['best_baseline']} on temporal family-level Hits@3 by "
+                           f"{cmp['diff']:+.3f} (95% CI {cmp['low']:+.3f}..{cmp['high']:+.3f})")}
+    why = [f"GNN minus {cmp['best_baseline']} on temporal family-level Hits@3 is {cmp['diff']:+.3f} "
+           f"(95% CI {cmp['low']:+.3f}..{cmp['high']:+.3f}, {cmp['pairs']} study-seed pairs)"]
+    if cmp["diff"] < margin:
+        why.append(f"below the required margin of {margin}")
+    if not cmp["low"] > 0:
+        why.append("the interval does not exclude zero")
+    return {"recommender": fallback[0], "rule": DEFAULT_RULE, "comparison": cmp,
+            "reason": "; ".join(why) + fallback[1]}
+
+
+def _prefer_counts(temporal: dict[str, Any], best: str, prior: str = "cooccurrence") -> tuple[str, str]:
+    """A baseline other than the context counts replaces them only if it is better beyond noise (paired
+    bootstrap interval above zero); on a small graph the ranking of baselines is mostly noise."""
+    per = temporal["_per_study"]
+    if best == prior or prior not in per:
+        return best, ""
+    b = paired_bootstrap(np.concatenate(per[best]["family"]["hits@3"]), np.concatenate(per[prior]["family"]["hits@3"]))
+    if b["low"] > 0:
+        return best, ""
+    return prior, (f"; {best} is the best baseline but not significantly better than {prior} "
+                   f"({b['diff']:+.3f}, 95% CI {b['low']:+.3f}..{b['high']:+.3f}), so {prior} is the default")
+
+
+# --- gap back-test -----------------------------------------------------------------------------------------------
+
+def gap_candidates(snap: Snapshot, studies: np.ndarray) -> list[tuple[str, tuple[tuple[str, int], ...]]]:
+    """(facet pair name, ((facet, index), ...)) for every family x concept pair and family x data x type triple
+    whose context concepts occur among ``studies``."""
+    present = {f: sorted({i for n in studies for i in snap.closure[f][n]}) for f in CONTEXT_FACETS}
+    families = snap.level_indices("family").tolist()
+    out: list[tuple[str, tuple[tuple[str, int], ...]]] = []
+    for facet in CONTEXT_FACETS:
+        out += [(f"model,{facet}", (("model", m), (facet, c))) for m in families for c in present[facet]]
+    out += [("model,data,landslide_type", (("model", m), ("data", d), ("landslide_type", t)))
+            for m in families for d in present["data"] for t in present["landslide_type"]]
+    return out
+
+
+def observed_counts(snap: Snapshot, studies: np.ndarray, combos: Sequence[tuple[tuple[str, int], ...]]) -> np.ndarray:
+    """Number of ``studies`` whose closed facts contain every concept of each combination."""
+    members: dict[tuple[str, int], set[int]] = {}
+    for n in studies:
+        for facet in snap.closure:
+            for i in snap.closure[facet][n]:
+                members.setdefault((facet, i), set()).add(int(n))
+    return np.array([len(set.intersection(*(members.get(c, set()) for c in combo))) for combo in combos])
+
+
+def plausibility(snap: Snapshot, rec: Recommender, combos: Sequence[tuple[tuple[str, int], ...]]) -> Prediction:
+    """Score of the combination's family given the rest of it as a context; one batch per distinct context."""
+    keys = sorted({tuple(c for c in combo if c[0] != "model") for combo in combos})
+    position = {k: n for n, k in enumerate(keys)}
+    contexts = [{f: {i for g, i in key if g == f} for f in CONTEXT_FACETS} for key in keys]
+    pred = rec.predict(snap, contexts)
+    rows = [position[tuple(c for c in combo if c[0] != "model")] for combo in combos]
+    cols = [next(i for g, i in combo if g == "model") for combo in combos]
+    return Prediction(pred.score[rows, cols], pred.std[rows, cols])
+
+
+def auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    pos, neg = scores[labels], np.sort(scores[~labels])
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan")
+    lower = np.searchsorted(neg, pos, side="left")
+    ties = np.searchsorted(neg, pos, side="right") - lower
+    return float(np.mean((lower + 0.5 * ties) / len(neg)))
+
+
+def gap_backtest(snap: Snapshot, split: Split, fitted: dict[str, Recommender]) -> dict[str, Any]:
+    """White spots at the split year (count 0), positive if a later study fills them."""
+    combos_all = gap_candidates(snap, split.train)
+    combos = [c for _, c in combos_all]
+    kinds = np.array([k for k, _ in combos_all])
+    before = observed_counts(snap, split.train, combos)
+    after = observed_counts(snap, split.test, combos)
+    white = before == 0
+    labels = after[white] > 0
+    margins = {}
+    for n in split.train:
+        for facet in snap.closure:
+            for i in snap.closure[facet][n]:
+                margins[(facet, i)] = margins.get((facet, i), 0) + 1
+    scorers = {"preferential_attachment": np.array([float(np.prod([margins.get(c, 0) for c in combo]))
+                                                    for combo in combos])}
+    for name, rec in fitted.items():
+        if name != "random":
+            scorers[name] = plausibility(snap, rec, combos).score
+    rng = np.random.default_rng(0)
+    out: dict[str, Any] = {"split_year": split.year, "candidates": int(white.sum()), "positives": int(labels.sum()),
+                           "by_kind": {k: {"candidates": int((white & (kinds == k)).sum()),
+                                           "positives": int(((after > 0) & white & (kinds == k)).sum())}
+                                       for k in sorted(set(kinds.tolist()))}, "scorers": {}}
+    for name, values in scorers.items():
+        s = values[white]
+        order = np.argsort(-s, kind="stable")
+        boot = [auc(s[idx], labels[idx]) for idx in rng.integers(0, len(s), size=(300, len(s)))] if len(s) else []
+        out["scorers"][name] = {"auc": auc(s, labels),
+                                "auc_ci95": [float(np.nanpercentile(boot, 2.5)), float(np.nanpercentile(boot, 97.5))]
+                                if boot else None,
+                                "precision@10": float(labels[order[:10]].mean()) if len(s) else float("nan")}
+    return out
+
+
+def best_gap_scorer(backtest: dict[str, Any]) -> str:
+    scorers = {n: v["auc"] for n, v in backtest["scorers"].items()
+               if n != "preferential_attachment" and not np.isnan(v["auc"])}
+    return max(scorers, key=scorers.get) if scorers else "adamic_adar"
+
+
+def evaluate(snap: Snapshot, *, names: Sequence[str] | None = None, split_year: int | None = None,
+             seeds: Sequence[int] = (0, 1, 2, 3, 4), random: bool = True,
+             options: dict[str, dict] | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """The full report: temporal split (with the gap back-test), optionally the random split, the comparison
+    with the best baseline at both levels, and which recommender the rule makes the default."""
+    from lskg.gnn.registry import names as registered
+
+    names = list(names or registered())
+    fitted: dict[str, Recommender] = {}
+    temporal = run_split(snap, names, lambda s: temporal_split(snap, split_year), seeds, options, progress, fitted)
+    report: dict[str, Any] = {"temporal": temporal}
+    if random:
+        report["random"] = run_split(snap, names, lambda s: random_split(snap, s), seeds, options, progress)
+    report["comparisons"] = [{"split": s, **c} for s in ("temporal", "random") if s in report
+                             for c in (compare(report[s], level=lv) for lv in LEVELS) if c]
+    report["default"] = choose_default(temporal)
+    report["gap_backtest"] = gap_backtest(snap, temporal_split(snap, split_year), fitted)
+    report["gap_scorer"] = best_gap_scorer(report["gap_backtest"])
+    report["graph"] = {"studies": len(snap), "usable": int(snap.usable().sum()), "fingerprint": snap.fingerprint}
+    return report
+
+
+def public(report: dict[str, Any]) -> dict[str, Any]:
+    """The report without the per-study arrays (JSON-able)."""
+    return {k: ({kk: vv for kk, vv in v.items() if kk != "_per_study"} if isinstance(v, dict) else v)
+            for k, v in report.items()}

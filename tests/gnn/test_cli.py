@@ -1,0 +1,78 @@
+"""The recommender commands as a user runs them, on an on-disk store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lskg.build import DEFAULT_CORPUS
+from lskg.cli import app
+from lskg.gnn import service
+from lskg.kg.store import StoreDir
+
+from .conftest import make_store
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def disk_store(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "store"
+    with StoreDir(path).rebuild() as store:
+        store.load(make_store(160, seed=7).native.quads_for_pattern(None, None, None, None))
+    service.clear_cache()
+    return path
+
+
+def invoke(*args: str):
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_cli_train_recommend_gaps_table(disk_store, tmp_path):
+    s = str(disk_store)
+    invoke("train", "--store", s, "--recommender", "cooccurrence")
+    out = json.loads(invoke("recommend", "--store", s, "--data", "InSAR time series", "--landslide-type",
+                            "slow-moving", "--task", "displacement prediction", "--json").stdout)
+    assert out["families"][0]["iri"].endswith("/RNN")
+    text = invoke("recommend", "--store", s, "--data", "GNSS").stdout
+    assert "families" in text
+    plot = tmp_path / "map.html"
+    gaps = json.loads(invoke("gaps", "--store", s, "--facets", "model,task", "--top", "4", "--plot", str(plot),
+                             "--write-back", "--json").stdout)
+    assert len(gaps["gaps"]) == 4 and plot.read_text().startswith("<!doctype html>")
+    rows = json.loads(invoke("query", "gnn_gaps", "--store", s, "--format", "json").stdout)
+    assert len(rows["results"]["bindings"]) == 4
+    assert invoke("table", "--store", s, "--cols", "data,task", "--format", "csv").stdout.startswith(
+        "Model family,Studies,Data sources,Tasks")
+
+
+def test_cli_evaluate_recommend_json(disk_store):
+    out = json.loads(invoke("evaluate", "recommend", "--store", str(disk_store), "--seeds", "1",
+                            "--recommenders", "popularity,cooccurrence", "--no-random", "--json").stdout)
+    assert set(out["temporal"]["levels"]["family"]["recommenders"]) == {"popularity", "cooccurrence"}
+    assert out["default"]["recommender"] in {"popularity", "cooccurrence"}
+
+
+def test_cli_errors_are_user_errors(disk_store):
+    result = runner.invoke(app, ["recommend", "--store", str(disk_store), "--data", "tea leaves"])
+    assert result.exit_code == 3 and "unknown concept" in result.output
+    result = runner.invoke(app, ["gaps", "--store", str(disk_store), "--facets", "data,task"])
+    assert result.exit_code == 3
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DEFAULT_CORPUS.exists(), reason="no embedded corpus yet")
+def test_embedded_corpus_recommends_rnn_for_insar_creeping_displacement(tmp_path):
+    """Done-when check of issue 4: RNN first, with studies as evidence."""
+    store = str(tmp_path / "x")
+    invoke("build", "--store", store)
+    out = json.loads(invoke("recommend", "--store", store, "--data", "InSAR time series", "--landslide-type",
+                            "creeping", "--task", "displacement prediction", "--json").stdout)
+    first = out["families"][0]
+    assert first["iri"].endswith("/RNN"), [f["label"] for f in out["families"]]
+    assert first["support"]

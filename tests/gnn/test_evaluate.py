@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import numpy as np
+
+from lskg.gnn import evaluate as ev
+from lskg.gnn.models import with_queries
+from lskg.gnn.registry import create
+from lskg.gnn.snapshot import EDGE_NAMES
+
+from .conftest import FAST_GNN
+
+
+def test_temporal_split_is_study_level_and_respects_time(snap):
+    split = ev.temporal_split(snap)
+    assert not set(split.train) & set(split.test)
+    assert snap.years[split.train].max() <= split.year < snap.years[split.test].min()
+    assert 0.1 <= len(split.test) / (len(split.test) + len(split.train)) <= 0.3
+
+
+def test_no_held_out_model_edge_reaches_the_gnn(snap):
+    split = ev.temporal_split(snap)
+    rec = create("gnn", **FAST_GNN)
+    rec.fit(snap, split.train, seed=0)
+    (model, graph), = rec.members
+    assert graph["study"].num_nodes == len(split.train)  # test studies are not nodes of the training graph
+    contexts = [snap.context_of(int(n)) for n in split.test]
+    _, edges, rows = with_queries(snap, graph, contexts, 2030)
+    queries = set(rows.tolist())
+    uses, rev = ("study", EDGE_NAMES["model"], "model"), ("model", "rev_" + EDGE_NAMES["model"], "study")
+    assert not queries & set(edges[uses][0].tolist()) and not queries & set(edges[rev][1].tolist())
+    # queries receive context messages only and send none
+    for facet in ("data", "landslide_type", "task"):
+        assert not queries & set(edges["study", EDGE_NAMES[facet], facet][0].tolist())
+    # concept features count training studies only
+    log_counts = graph["model"].x[:, 1]
+    train_counts = snap.model_matrix(split.train).sum(0)
+    assert np.allclose(np.expm1(log_counts.numpy() * 5.0), train_counts, atol=1e-3)
+
+
+def test_random_split_is_disjoint_and_seeded(snap):
+    a, b = ev.random_split(snap, 0), ev.random_split(snap, 0)
+    assert np.array_equal(a.test, b.test) and not set(a.train) & set(a.test)
+    assert not np.array_equal(a.test, ev.random_split(snap, 1).test)
+
+
+def test_filtered_ranks_count_ties_fairly():
+    # all candidates tied: expected rank is the middle of the filtered list
+    r = ev.rank_study(np.zeros(5), np.array([True, True, False, False, False]))
+    assert np.isclose(r["hits@1"], 1 / 4) and np.isclose(r["hits@3"], 3 / 4) and np.isclose(r["auc"], 0.5)
+    # the other true answer is filtered out: both truths rank first
+    r = ev.rank_study(np.array([0.9, 0.8, 0.1, 0.0]), np.array([True, True, False, False]))
+    assert r["hits@1"] == 1.0 and r["mrr"] == 1.0 and r["auc"] == 1.0
+
+
+def test_evaluation_report_and_default_rule(snap):
+    report = ev.public(ev.evaluate(snap, names=["random", "popularity", "cooccurrence", "gnn"], seeds=(0, 1),
+                                   options={"gnn": FAST_GNN}))
+    for split in ("temporal", "random"):
+        rows = report[split]["levels"]["family"]["recommenders"]
+        assert set(rows) == {"random", "popularity", "cooccurrence", "gnn"}
+        assert rows["cooccurrence"]["hits@3"]["mean"] > rows["random"]["hits@3"]["mean"]
+    assert {c["split"] for c in report["comparisons"]} == {"temporal", "random"}
+    default = report["default"]
+    cmp = default["comparison"]
+    assert (default["recommender"] == "gnn") == (cmp["diff"] >= 0.03 and cmp["low"] > 0)
+    assert default["reason"]
+    bt = report["gap_backtest"]
+    assert bt["candidates"] > 0 and "preferential_attachment" in bt["scorers"]

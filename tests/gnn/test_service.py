@@ -1,0 +1,146 @@
+"""The Python API the CLI and the HTTP layer call: artefacts, recommend, gaps (and write-back), maps, tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from lskg.errors import StoreError, UnknownConceptError
+from lskg.gnn import artifacts, service
+from lskg.gnn.snapshot import Snapshot
+from lskg.gnn.synthetic import synthetic_corpus
+from lskg.gnn.train import train
+from lskg.kg.mapping import study_quads
+
+from .conftest import make_store
+
+
+@pytest.fixture
+def store():
+    service.clear_cache()
+    return make_store(160, seed=5)
+
+
+@pytest.fixture
+def ready(store, gnn_settings):
+    train(Snapshot.from_store(store), gnn_settings, recommender="cooccurrence")
+    return store
+
+
+def test_artifact_is_versioned_and_staleness_is_detected(ready, gnn_settings, caplog):
+    path = artifacts.artifact_path(gnn_settings)
+    config = json.loads((path / "config.json").read_text())
+    assert config["recommender"] == "cooccurrence" and len(config["fingerprint"]) == 64
+    assert (path / "metrics.json").exists()
+    ready.load(study_quads(synthetic_corpus(1, seed=99)[0]))  # the graph changes
+    with pytest.raises(artifacts.StaleModelError):
+        artifacts.load(path, Snapshot.from_store(ready))
+    with caplog.at_level("WARNING"):
+        model = service.trained(ready, gnn_settings)
+    assert "retraining" in caplog.text
+    assert model.artifact.fingerprint == Snapshot.from_store(ready).fingerprint
+    assert json.loads((path / "config.json").read_text())["fingerprint"] == model.artifact.fingerprint
+
+
+def test_gnn_artifact_keeps_weights(store, gnn_settings):
+    from lskg.gnn import train as train_module
+
+    saved = train_module.DEPLOYED_OPTIONS["gnn"]
+    train_module.DEPLOYED_OPTIONS["gnn"] = {"members": 2, "epochs": 20, "hidden": 16}
+    try:
+        train(Snapshot.from_store(store), gnn_settings, recommender="gnn")
+    finally:
+        train_module.DEPLOYED_OPTIONS["gnn"] = saved
+    path = artifacts.artifact_path(gnn_settings)
+    assert (path / "weights-gnn.pt").exists()
+    artifact, fitted = artifacts.load(path, Snapshot.from_store(store))
+    assert len(fitted["gnn"].members) == 2
+
+
+def test_recommend_shape_and_evidence(ready, gnn_settings):
+    result = service.recommend(ready, gnn_settings, data=["InSAR time series"], landslide_type=["slow-moving"],
+                               task=["displacement prediction"], top=3)
+    assert result["recommender"] == "cooccurrence" and result["model_version"]
+    assert result["context"]["data"][0]["label"] == "InSAR time series"
+    first = result["families"][0]
+    assert first["iri"].endswith("/RNN")
+    assert set(first) == {"iri", "label", "score", "uncertainty", "support", "paths"}
+    assert first["support"] and {"iri", "title", "year"} <= set(first["support"][0])
+    assert any("studies" in p or "study" in p for p in first["paths"])
+    assert len(result["architectures"]) == 3
+    json.dumps(result)
+
+
+def test_unknown_concept_is_a_user_error(ready, gnn_settings):
+    with pytest.raises(UnknownConceptError):
+        service.recommend(ready, gnn_settings, data=["tea leaves"])
+
+
+@pytest.mark.parametrize("facets", [("model", "data"), ("model", "task"), ("model", "data", "landslide_type")])
+def test_gaps_are_ranked_with_reasons(ready, gnn_settings, facets):
+    result = service.gaps(ready, gnn_settings, facets=facets, top=10)
+    assert result["facets"] == list(facets) and result["generated"]
+    scores = [g["gap_score"] for g in result["gaps"]]
+    assert scores == sorted(scores, reverse=True) and len(scores) == 10
+    for gap in result["gaps"]:
+        assert [c["facet"] for c in gap["concepts"]] == list(facets)
+        assert gap["why"] and isinstance(gap["observed"], int)
+
+
+def test_gaps_written_back_are_queryable(ready, gnn_settings):
+    first = service.gaps(ready, gnn_settings, facets=("model", "data"), top=5)
+    assert service.write_gaps(ready, gnn_settings, first) == 5
+    service.write_gaps(ready, gnn_settings, service.gaps(ready, gnn_settings, facets=("model", "task"), top=3))
+    rows = ready.select("gnn_gaps")
+    assert len(rows) == 8
+    data_rows = ready.select("gnn_gaps", facet_pair="model,data")
+    assert [int(r["rank"].value) for r in data_rows] == [1, 2, 3, 4, 5]
+    assert data_rows[0]["modelVersion"].value == first["model_version"]
+    # rewriting one combination replaces it and keeps the others
+    service.write_gaps(ready, gnn_settings, service.gaps(ready, gnn_settings, facets=("model", "data"), top=2))
+    assert len(ready.select("gnn_gaps")) == 5
+
+
+def test_write_back_needs_a_writable_store(tmp_path, gnn_settings):
+    from lskg.kg.store import StoreDir
+
+    with StoreDir(tmp_path / "s").rebuild() as writable:
+        writable.load(make_store(40).native.quads_for_pattern(None, None, None, None))
+    with StoreDir(tmp_path / "s").open(read_only=True) as read_only:
+        with pytest.raises(StoreError):
+            service.write_gaps(read_only, gnn_settings, {"facets": ["model", "data"], "model_version": "x",
+                                                         "generated": "2025-01-01T00:00:00+00:00", "gaps": []})
+
+
+def test_gap_map_formats(ready, gnn_settings):
+    png = service.gap_map(ready, gnn_settings, fmt="png")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = service.gap_map(ready, gnn_settings, cols="task", fmt="svg")
+    assert b"<svg" in svg[:500]
+    page = service.gap_map(ready, gnn_settings, cols="landslide_type", fmt="html").decode()
+    assert page.startswith("<!doctype html>") and "title=" in page and "src=" not in page and "http" not in page
+    matrix = service.gap_map(ready, gnn_settings, fmt="json")
+    assert len(matrix["counts"]) == len(matrix["rows"]) == len(matrix["scores"])
+    assert len(matrix["counts"][0]) == len(matrix["cols"])
+
+
+def test_tables_in_every_format(ready, gnn_settings):
+    md = service.table(ready, gnn_settings, fmt="md")
+    assert md.splitlines()[0].startswith("| Model family | Studies | Data sources")
+    rows = list(csv.reader(io.StringIO(service.table(ready, gnn_settings, fmt="csv"))))
+    assert rows[0][:2] == ["Model family", "Studies"] and len(rows) > 2
+    assert any("Author" in cell and "(20" in cell for row in rows for cell in row)  # citations
+    assert r"\begin{tabular}" in service.table(ready, gnn_settings, fmt="latex")
+    assert "<table>" in service.table(ready, gnn_settings, cols=("task",), fmt="html")
+
+
+def test_table_escaping():
+    from lskg.gnn.tables import latex_escape, md_escape, render
+
+    assert latex_escape("a & b_c 50%") == r"a \& b\_c 50\%"
+    assert md_escape("a|b") == r"a\|b"
+    table = [{"label": "<CNN>", "studies": 1, "cells": {"data": []}}]
+    assert "&lt;CNN&gt;" in render(table, "family", ("data",), "html")
