@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     query_timeout: float = Field(10.0, description="Seconds a SPARQL query may run before it is stopped")
     max_rows: int = Field(100_000, description="Largest result a SPARQL query may return (rows)")
     query_workers: int = Field(2, description="Worker processes that evaluate SPARQL queries for the API")
+    query_queue: int = Field(64, description="SPARQL queries that may wait for a free worker before the API "
+                                             "answers 503 (overloaded, with Retry-After)")
+    max_result_bytes: int = Field(256 * 2**20, description="Largest serialised SPARQL result the API sends (bytes)")
     allow_update: bool = Field(False, description="Accept SPARQL Update and Graph Store writes on the API")
     update_token: str | None = Field(None, description="Bearer token required for updates")
     artifacts: str | None = Field(None, description="Directory of trained recommender artefacts "

@@ -1,0 +1,68 @@
+"""``create_app(settings)``: the FastAPI application (SPARQL endpoint, REST API, web page).
+
+Nothing is created at import time: the lifespan opens the store and starts the query workers, and closes them.
+
+    uvicorn --factory "lskg.api.app:app_from_env"        # settings from LSKG_* variables
+    lskg serve --store lskg-store                         # the same, from the command line
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from lskg import __version__
+from lskg.api import errors
+from lskg.api.deps import AppState
+from lskg.api.routes import ask, concepts, ontology, pages, recommend, sparql, studies
+from lskg.errors import ConfigError
+from lskg.settings import Settings
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+DESCRIPTION = """The knowledge graph of deep learning for potential-landslide identification.
+
+* **/sparql**: a standard SPARQL 1.1 endpoint (any SPARQL tool works against it).
+* **REST**: studies with their facts and evidence sentences, ontology concepts, statistics, model
+  recommendations for a context, research gaps, plain-English questions (`/ask`).
+* **/**: the web page.
+
+Errors of the REST endpoints share one JSON shape: `{"error": {"code", "message", "hint"}, "status"}`."""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    if settings.allow_update and not settings.update_token:
+        raise ConfigError("updates are enabled but no update token is set",
+                          hint="pass --token (or set LSKG_UPDATE_TOKEN)")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = await AppState.open(settings)
+        app.state.lskg = state
+        log.info("serving %s with %d query workers", settings.store, state.pool.size)
+        try:
+            yield
+        finally:
+            await state.close()
+
+    app = FastAPI(title="lskg", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  responses={})
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
+                       allow_headers=["*"], expose_headers=["Retry-After", "Content-Type"], max_age=3600)
+    errors.install(app)
+    for module in (sparql, studies, concepts, recommend, ask, ontology, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """For ``uvicorn --factory``: settings from the environment."""
+    return create_app(Settings())

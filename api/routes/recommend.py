@@ -1,0 +1,106 @@
+"""``/recommend``, ``/gaps``, ``/gaps/map`` and ``/table``: thin calls into ``lskg.gnn.service``.
+
+Until the recommender exists (or has been trained for this store) these answer 503 with the reason; they never
+invent an answer.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from lskg.api.deps import StateDep
+from lskg.api.errors import ServiceUnavailableError
+from lskg.api.schemas import ErrorResponse, FacetName, GapList, Recommendation
+
+router = APIRouter(tags=["recommendations and gaps"])
+ERRORS = {400: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+Labels = Annotated[list[str] | None, Query(max_length=200, description="Concept labels or IRIs (repeatable)")]
+TableAxis = Literal["family", "model", "data", "landslide_type", "task"]
+
+
+def service() -> ModuleType:
+    try:
+        from lskg.gnn import service as gnn_service
+    except ImportError as exc:
+        raise ServiceUnavailableError(
+            f"the recommender is not available in this installation ({exc})",
+            hint="install lskg with its GNN dependencies and run `lskg train`; /sparql and /studies still work"
+        ) from exc
+    return gnn_service
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [p.strip() for v in values or [] for p in v.split(",") if p.strip()]
+
+
+@router.get("/recommend", response_model=Recommendation, responses=ERRORS, summary="Recommend model families")
+def recommend(
+    state: StateDep, data: Labels = None, landslide_type: Labels = None, task: Labels = None,
+    top: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> Recommendation:
+    """Model families and architectures ranked for a context (data sources, landslide types, tasks), each with
+    its score, uncertainty, the supporting studies and the basis of the score.
+
+    Example: `/recommend?data=InSAR time series&landslide_type=creeping&task=displacement prediction`
+    """
+    result = service().recommend(state.store, state.settings, data=_split(data),
+                                 landslide_type=_split(landslide_type), task=_split(task), top=top)
+    return Recommendation.model_validate(result)
+
+
+@router.get("/gaps", response_model=GapList, responses=ERRORS, summary="Ranked research gaps")
+def gaps(
+    state: StateDep,
+    facets: Annotated[list[FacetName] | None, Query(description="Facets whose combinations are scored "
+                                                               "(default model, data)")] = None,
+    top: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> GapList:
+    """Combinations of concepts that the graph makes plausible but few or no studies have tried."""
+    chosen = tuple(dict.fromkeys(facets or ["model", "data"]))
+    if len(chosen) < 2:
+        from lskg.errors import QueryError
+
+        raise QueryError("a gap needs at least two facets", hint="e.g. facets=model&facets=data")
+    return GapList.model_validate(service().gaps(state.store, state.settings, facets=chosen, top=top))
+
+
+MAP_MEDIA = {"png": "image/png", "svg": "image/svg+xml", "html": "text/html; charset=utf-8"}
+
+
+@router.get("/gaps/map", responses={**ERRORS, 200: {"content": {
+    "image/png": {}, "image/svg+xml": {}, "text/html": {}, "application/json": {}}}},
+    summary="The gap map of two facets", response_class=Response)
+def gap_map(
+    state: StateDep, rows: FacetName = "model", cols: FacetName = "data",
+    fmt: Literal["png", "svg", "html", "json"] = "svg",
+) -> Response:
+    """Observed study counts against plausibility for every pair of concepts of two facets, as an image, an HTML
+    page (hover a cell for its details) or JSON."""
+    result = service().gap_map(state.store, state.settings, rows=rows, cols=cols, fmt=fmt)
+    if fmt == "json":
+        return JSONResponse(result)
+    body = result.encode() if isinstance(result, str) else result
+    return Response(body, media_type=MAP_MEDIA[fmt])
+
+
+TABLE_MEDIA = {"md": "text/markdown; charset=utf-8", "csv": "text/csv; charset=utf-8",
+               "latex": "application/x-latex; charset=utf-8", "html": "text/html; charset=utf-8"}
+
+
+@router.get("/table", responses={**ERRORS, 200: {"content": {m.split(";")[0]: {} for m in TABLE_MEDIA.values()}}},
+            summary="A synthesis table (like the review's Table 1)", response_class=Response)
+def table(
+    state: StateDep, rows: TableAxis = "family",
+    cols: Annotated[list[FacetName] | None, Query(description="Column facets (default data, landslide_type, task)")] = None,
+    fmt: Literal["md", "csv", "latex", "html"] = "md",
+) -> Response:
+    """Model families (rows) against the data, landslide types and tasks studies combined them with."""
+    chosen = tuple(dict.fromkeys(cols or ["data", "landslide_type", "task"]))
+    text = service().table(state.store, state.settings, rows=rows, cols=chosen, fmt=fmt)
+    if fmt == "html":
+        return HTMLResponse(text)
+    return Response(text, media_type=TABLE_MEDIA[fmt])
