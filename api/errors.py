@@ -19,13 +19,6 @@ class OverloadedError(LskgError):
     http_status = 503
 
 
-class ServiceUnavailableError(LskgError):
-    """A part of the service (the recommender) is not available in this installation or for this store."""
-
-    code = "LSKG-E402"
-    http_status = 503
-
-
 class NotFoundError(LskgError):
     """No study or concept with this id."""
 

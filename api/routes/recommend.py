@@ -1,7 +1,7 @@
 """``/recommend``, ``/gaps``, ``/gaps/map`` and ``/table``: thin calls into ``lskg.gnn.service``.
 
-Until the recommender exists (or has been trained for this store) these answer 503 with the reason; they never
-invent an answer.
+A store without a trained recommender gets one trained on first use (logged); errors of the service (an unknown
+concept label) map to 4xx through the one error handler.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from lskg.api.deps import StateDep
-from lskg.api.errors import ServiceUnavailableError
 from lskg.api.schemas import ErrorResponse, FacetName, GapList, Recommendation
 
 router = APIRouter(tags=["recommendations and gaps"])
@@ -23,13 +22,9 @@ TableAxis = Literal["family", "model", "data", "landslide_type", "task"]
 
 
 def service() -> ModuleType:
-    try:
-        from lskg.gnn import service as gnn_service
-    except ImportError as exc:
-        raise ServiceUnavailableError(
-            f"the recommender is not available in this installation ({exc})",
-            hint="install lskg with its GNN dependencies and run `lskg train`; /sparql and /studies still work"
-        ) from exc
+    """The recommender's service module, imported on first use (torch stays out of the API's start-up)."""
+    from lskg.gnn import service as gnn_service
+
     return gnn_service
 
 

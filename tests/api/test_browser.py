@@ -4,7 +4,6 @@ of each step is kept under artifacts/api/. Skips only when /usr/bin/chromium is 
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from tests.api.conftest import LiveServer
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-HAS_SERVICE = importlib.util.find_spec("lskg.gnn.service") is not None
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)")]
@@ -78,15 +76,11 @@ def test_ask_a_question(page, artifacts: Path) -> None:
 def test_recommendation_form(page, artifacts: Path) -> None:
     page.fill("input[name=data]", "InSAR")
     page.click("#recommend")
-    if HAS_SERVICE:
-        page.wait_for_function("document.getElementById('recommend-status').textContent.length > 0 && "
-                               "document.getElementById('recommend-status').textContent !== 'Ranking…'")
-    else:
-        page.wait_for_function("document.getElementById('recommend-status').textContent.startsWith('503')")
+    page.wait_for_function("document.getElementById('recommend-status').textContent.length > 0 && "
+                           "document.getElementById('recommend-status').textContent !== 'Ranking…'")
     page.screenshot(path=str(artifacts / "05-recommend.png"), full_page=True)
-    status = page.inner_text("#recommend-status")
-    if not status.startswith("503"):
-        assert page.locator("li.recommendation").count() >= 1
+    assert not page.inner_text("#recommend-status").startswith("503")
+    assert page.locator("li.recommendation").count() >= 1
 
 
 def test_gap_map(page, artifacts: Path) -> None:
