@@ -28,7 +28,7 @@ from typing import Any
 
 from lskg.errors import InputError, UnknownConceptError
 from lskg.extract.document import Document
-from lskg.extract.output import counted, families
+from lskg.extract.output import families, most_specific
 from lskg.extract.readers.jsonl import study_from_record
 from lskg.extract.vocabulary import fold
 from lskg.ontology import ConceptIndex, concept_index
@@ -152,7 +152,7 @@ class _Resolver:
 def predicted_sets(item: StudyFacts, index: ConceptIndex) -> dict[str, set[str]]:
     sets: dict[str, set[str]] = {"families": set(families(item.facts, index))}
     for key, facet in FACET_OF.items():
-        sets[key] = {("candidate:" + fold(f.label)) if f.candidate else f.concept for f in counted(item.facts, facet)}
+        sets[key] = {("candidate:" + fold(f.label)) if f.candidate else f.concept for f in most_specific(item.facts, facet, index)}
     return sets
 
 

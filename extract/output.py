@@ -26,6 +26,18 @@ def counted(facts: list[Fact], facet: str) -> list[Fact]:
     return [f for f in facts if f.facet == facet and f.role in COUNTED_ROLES]
 
 
+def most_specific(facts: list[Fact], facet: str, index: ConceptIndex) -> list[Fact]:
+    """The counted facts of a facet, less those subsumed by another counted fact of the same facet: a study that
+    does "semantic segmentation" of landslides does landslide mapping too (skos:broader), so the facet list names
+    the most specific concepts only; the broader facts stay in ``concepts`` (and in the graph)."""
+    kept = counted(facts, facet)
+    if facet == "model":
+        return kept
+    iris = {f.concept for f in kept if not f.candidate}
+    return [f for f in kept if f.candidate or not any(
+        other != f.concept and f.concept in index.ancestors(other) for other in iris)]
+
+
 def families(facts: list[Fact], index: ConceptIndex) -> list[str]:
     names: set[str] = set()
     for fact in counted(facts, "model"):
@@ -38,7 +50,7 @@ def study_record(item: StudyFacts, index: ConceptIndex) -> dict[str, Any]:
     record: dict[str, Any] = {"id": s.id, "title": s.title, "year": s.year, "kind": s.kind,
                               "families": families(item.facts, index)}
     for facet, key in FACET_KEYS.items():
-        record[key] = sorted({f.label for f in counted(item.facts, facet)}, key=str.lower)
+        record[key] = sorted({f.label for f in most_specific(item.facts, facet, index)}, key=str.lower)
     record["metrics"] = [{"name": m.name, "value": m.value, "unit": m.unit, "span": m.evidence.span}
                          for m in item.metrics]
     record["place"] = item.place

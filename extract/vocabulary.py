@@ -19,7 +19,9 @@ SPELLING = [(re.compile(p), r) for p, r in (
     (r"isation", "ization"), (r"ised\b", "ized"), (r"ising\b", "izing"), (r"yse\b", "yze"), (r"ysed\b", "yzed"),
     (r"lling\b", "ling"), (r"lled\b", "led"), (r"elling\b", "eling"), (r"ographic", "ographic"),
     (r"\bcolour", "color"), (r"\bmodelling", "modeling"), (r"centre\b", "center"),
+    (r"\bimager(?:y|ies)\b", "image"), (r"\bimages\b", "image"),
 )]
+"""Spelling variants, and "images"/"imagery" as one word: "multi-temporal images" is "multi-temporal imagery"."""
 NON_KEY = re.compile(r"[^a-z0-9+]")
 NON_KEY_CASED = re.compile(r"[^A-Za-z0-9+]")
 

@@ -93,8 +93,32 @@ class FacetRuler:
             for entry in entries:
                 found.append(Mention(i, end, entry.concept.facet, entry.concept.iri, entry.concept.pref_label,
                                      EXACT if exact else FOLDED, NAME, cues=[f"label:{entry.label}"]))
+            if any(e.concept.facet == "task" for e in entries):
+                self._nested_heads(doc, folded, cased, i, end, entries, found)
             i = end
         return doc
+
+
+    def _nested_heads(self, doc: Doc, folded: list[str], cased: list[str], i: int, end: int, entries: list,
+                      found: list[Mention]) -> None:
+        """A task label whose head (a final sub-phrase) is itself the label of a *narrower* task names that task
+        too: "landslide segmentation" is landslide mapping done as (semantic) segmentation; the narrower concept
+        wins in the facet lists. A sibling is not implied ("instance segmentation" is not semantic
+        segmentation)."""
+        seen = {e.concept.iri for e in entries}
+        outer = {e.concept.iri for e in entries if e.concept.facet == "task"}
+        index = self.vocabulary.index
+        for k in range(i + 1, end):
+            if doc[k].is_punct:
+                continue
+            key = "".join(folded[k:end])
+            cased_key = "".join(cased[k:end])
+            for entry in self.vocabulary.lookup_keys(key, cased_key):
+                if entry.concept.facet == "task" and entry.concept.iri not in seen and \
+                        outer & index.ancestors(entry.concept.iri):
+                    seen.add(entry.concept.iri)
+                    found.append(Mention(k, end, "task", entry.concept.iri, entry.concept.pref_label, FOLDED, NAME,
+                                         cues=[f"label-head:{entry.label}"]))
 
 
 @Language.factory(FACTORY)

@@ -35,8 +35,43 @@ NOMINAL = [("ification", "if"), ("isation", "is"), ("ization", "iz"), ("ation", 
 AUXILIARIES = frozenset({"is", "are", "was", "were", "be", "been", "being", "then", "also", "automatically",
                          "accurately", "successfully", "first"})
 TRIGGER_LABEL = re.compile(r"^(?P<trigger>.+?)[- ](?:induced|triggered) landslide$", re.IGNORECASE)
-TRIGGER_VERB = re.compile(r"^(?:induced|triggered|caused)$", re.IGNORECASE)
-FAILURE_WORD = re.compile(r"^(?:landslid\w*|slides?|failures?|slumps?|collapses?)$", re.IGNORECASE)
+TRIGGER_VERB = re.compile(r"^(?:induced|triggered|caused|initiated|activated|reactivated)$", re.IGNORECASE)
+FAILURE_WORD = re.compile(r"^(?:landslid\w*|slides?|failures?|slumps?|collapses?|instability|instabilities|"
+                          r"slopes?|movements?|mass|debris|rockfalls?)$", re.IGNORECASE)
+LANDSLIDE_HEAD = re.compile(r"^(?:landslides?|slides?|slope failures?|failures?)$", re.IGNORECASE)
+"""Head words a landslide-type modifier may attach to ("shallow coseismic slides")."""
+AFTER_TRIGGER = re.compile(r"^(?:after|following|during)$", re.IGNORECASE)
+VERB_CLASSES: tuple[frozenset[str], ...] = (
+    frozenset({"detect", "identif", "recogni", "locali", "discriminat", "distinguish"}),
+    frozenset({"predict", "forecast", "anticipat"}),
+    frozenset({"map", "delineat", "outlin"}),
+    frozenset({"compil", "build", "construct", "updat", "produc", "generat", "creat", "deliver", "prepar"}),
+    frozenset({"warn", "alert", "alarm"}),
+    frozenset({"fus", "fuse", "integrat", "merg"}),
+    frozenset({"reconstruct", "restor", "fill", "recover", "complet"}),
+    frozenset({"extract", "draw"}),
+    frozenset({"augment", "expand", "enlarg", "enrich"}),
+)
+"""Verb stems that name the same operation: a task label's verb stem also matches its class-mates, with the
+label's object words ("identifying landslides" is landslide detection, "forecast deformation" displacement
+prediction). A closed list of general verbs, not concept names."""
+OBJECT_CLASSES: tuple[frozenset[str], ...] = (
+    frozenset({"landslide", "slide", "landsliding", "scar"}),
+    frozenset({"displacement", "deformation", "velocity", "movement"}),
+    frozenset({"inventory", "inventorie", "catalogue", "catalog"}),
+    frozenset({"dem", "elevation", "terrain"}),
+    frozenset({"feature", "representation"}),
+    frozenset({"anomaly", "anomalie", "abnormal", "outlier"}),
+    frozenset({"earthquake", "seismic", "seismically", "quake"}),
+    frozenset({"rainfall", "rain", "rainstorm", "precipitation"}),
+    frozenset({"typhoon", "hurricane", "cyclone"}),
+)
+"""Object words that stand for each other in task expressions (canonical: the first sorted)."""
+AGENT_NOUN = re.compile(r"i?(?:er|or)s?")
+INTENSITY = frozenset({"heavy", "intense", "extreme", "prolonged", "torrential", "strong", "the", "a", "an",
+                       "continuous", "short-term", "long-term", "persistent", "antecedent"})
+DOMAIN_OBJECTS = frozenset({"landslide", "slope", "image", "body", "extent", "scar"})
+"""A one-word task label ("segmentation") written as a verb counts only with one of these as its object."""
 
 
 def verb_stem(noun: str) -> str | None:
@@ -60,9 +95,23 @@ class Paraphrase:
     objects: tuple[str, ...]
 
 
+_CANONICAL = {w: min(c) for c in OBJECT_CLASSES for w in c}
+
+
 def _word_key(word: str) -> str:
     forms = singular_forms(word)
-    return fold(forms[-1] if forms and not word.lower().endswith("ss") else word)
+    key = fold(forms[-1] if forms and not word.lower().endswith("ss") else word)
+    return _CANONICAL.get(key, key)
+
+
+_DOMAIN = frozenset(_CANONICAL.get(w, w) for w in DOMAIN_OBJECTS)
+
+
+def _stem_class(stem: str) -> frozenset[str]:
+    for cls in VERB_CLASSES:
+        if stem in cls:
+            return cls
+    return frozenset({stem})
 
 
 def build_paraphrases(vocabulary: Vocabulary) -> tuple[list[Paraphrase], list[Paraphrase]]:
@@ -76,7 +125,12 @@ def build_paraphrases(vocabulary: Vocabulary) -> tuple[list[Paraphrase], list[Pa
                 stem = verb_stem(words[-1])
                 objects = tuple(_word_key(w) for w in words[:-1] if w.lower() not in FUNCTION_WORDS)
                 if stem and objects:
-                    tasks.append(Paraphrase(concept.iri, "task", concept.pref_label, stem, objects))
+                    for synonym in sorted(_stem_class(stem)):
+                        tasks.append(Paraphrase(concept.iri, "task", concept.pref_label, synonym, objects))
+            elif concept.facet == "task" and len(words) == 1 and label.lower() == label:
+                stem = verb_stem(words[0])
+                if stem and len(stem) >= 5:  # "segmentation" -> "segment ... landslides"
+                    tasks.append(Paraphrase(concept.iri, "task", concept.pref_label, stem, ("*domain*",)))
             elif concept.facet == "landslide_type":
                 match = TRIGGER_LABEL.match(label)
                 if match:
@@ -119,31 +173,193 @@ class ParaphraseMatcher:
             for i in range(s, e):
                 if not doc[i].is_alpha or len(lower[i]) < 3:
                     continue
+                hits: list[tuple[int, int, Paraphrase]] = []
                 for p in (p for k in range(3, len(lower[i]) + 1) for p in by_stem.get(lower[i][:k], ())):
-                    if ("task", p.concept) in have:
-                        continue
+                    if AGENT_NOUN.fullmatch(lower[i][len(p.stem):]):
+                        continue  # "classifier", "detector" name a model, not the task
                     hit = self._objects_near(keys, doc, i, s, e, p.objects)
                     if hit is not None:
-                        lo, hi = min(i, hit[0]), max(i + 1, hit[1])
-                        if any(m.start < hi and lo < m.end for m in found if m.facet in {"task", "landslide_type"}):
-                            continue  # inside a label mention ("landslide susceptibility mapping")
-                        found.append(Mention(lo, hi, "task", p.concept, p.label, CONFIDENCE, NAME,
-                                             cues=[f"paraphrase:{doc[lo:hi].text}"]))
-                        have.add(("task", p.concept))
-            for p in triggers:
-                if ("landslide_type", p.concept) in have:
-                    continue
-                for i in range(s, e - 1):
-                    if TRIGGER_VERB.match(doc[i].text) and lower[i + 1] == "by" and \
-                            any(FAILURE_WORD.match(doc[j].text) for j in range(max(s, i - 4), i)):
-                        tail = keys[i + 2:min(e, i + 8)]
-                        if all(k in tail for k in p.objects):
-                            end = i + 2 + max(tail.index(k) for k in p.objects) + 1
-                            found.append(Mention(i, end, "landslide_type", p.concept, p.label, CONFIDENCE, NAME,
-                                                 cues=[f"paraphrase:{doc[i:end].text}"]))
-                            have.add(("landslide_type", p.concept))
-                            break
+                        hits.append((hit[0], hit[1], p))
+                # the head of the object phrase decides: "forecast landslide displacement" is displacement
+                # prediction, not landslide prediction (per side of the verb, the object phrase's last word wins)
+                ends = {lo > i: max(hi for lo2, hi, _ in hits if (lo2 > i) == (lo > i)) for lo, _, _ in hits}
+                labelled = [m for m in found if m.facet == "task" and m.extractor != NAME]
+                for lo0, hi0, p in hits:
+                    if hi0 != ends[lo0 > i]:
+                        continue
+                    if ("task", p.concept) in have:
+                        continue
+                    lo, hi = min(i, lo0), max(i + 1, hi0)
+                    if any(m.start < hi and lo < m.end for m in labelled):
+                        continue  # inside a label mention ("landslide susceptibility mapping")
+                    found.append(Mention(lo, hi, "task", p.concept, p.label, CONFIDENCE, NAME,
+                                         cues=[f"paraphrase:{doc[lo:hi].text}"]))
+                    have.add(("task", p.concept))
+                    self._consume_types(doc, found, keys, lo, hi, p.objects)
+            self._triggers(doc, found, have, keys, lower, triggers, s, e)
+            self._modified_heads(doc, found, have, keys, triggers, s, e)
+        self._inverted_data(doc, found, have, keys)
+        self._coordinated(doc, found, have)
+        self._drop_trigger_data(doc, found, lower)
         return doc
+
+    def _coordinated(self, doc: Doc, found: list[Mention], have: set) -> None:
+        """Coordination with a shared head: "displacement or rainfall series" also names "displacement series",
+        "rainfall- and earthquake-induced landslides" also "rainfall-induced landslide". The conjunct replaces the
+        first word of a labelled mention; only data and landslide types."""
+        vocab = self.vocabulary
+        for m in list(found):
+            if m.facet not in {"data", "landslide_type"} or m.end - m.start < 2 or m.extractor == NAME:
+                continue
+            rest = doc[m.start + 1:m.end].text
+            if doc[m.start + 1].text in {"-", "\u2010"}:
+                rest = "-" + doc[m.start + 2:m.end].text
+            j = m.start - 1
+            while j >= 1:
+                if doc[j].text in {"-", "\u2010"}:
+                    j -= 1
+                if j < 1 or doc[j].lower_ not in {"and", "or", ","}:
+                    break
+                conjunct = doc[j - 1]
+                word = conjunct.text.rstrip("-\u2010")
+                if not word.isalpha():
+                    break
+                phrase = word + ("" if rest.startswith("-") else " ") + rest
+                last = doc[m.end - 1].text
+                variants = [phrase] + [phrase[: len(phrase) - len(last)] + f for f in singular_forms(last)]
+                entries = next((found_ for v in variants if (found_ := vocab.lookup(v))), [])
+                for entry in entries:
+                    if entry.concept.facet == m.facet and (m.facet, entry.concept.iri) not in have:
+                        if m.facet == "landslide_type":  # "rainfall- and ...-induced": a trigger, not data
+                            found[:] = [d for d in found if not (d.facet == "data" and d.start == j - 1)]
+                        found.append(Mention(j - 1, m.end, m.facet, entry.concept.iri, entry.concept.pref_label,
+                                             CONFIDENCE, NAME, cues=[f"coordination:{conjunct.text} {rest}"]))
+                        have.add((m.facet, entry.concept.iri))
+                j -= 2
+
+    def _inverted_data(self, doc: Doc, found: list[Mention], have: set, keys: list[str]) -> None:
+        """A two-word data label "<modifier> <head>" written as "<head> of <modifier>": "an inventory of 326
+        landslides" (landslide inventory), "time series of rainfall" is not needed (a label), "records of
+        groundwater level" ... The modifier may be preceded by a number, article or adjective (two tokens)."""
+        table = self._data_heads()
+        for i in range(len(doc) - 2):
+            if doc[i + 1].lower_ != "of" or keys[i] not in table:
+                continue
+            sent_end = doc[i].sent.end
+            for j in range(i + 2, min(sent_end, i + 5)):
+                if doc[j].is_punct and doc[j].text not in {",", "-"} or doc[j].lower_ in {"and", "or", "of"}:
+                    break
+                for p in table[keys[i]]:
+                    if keys[j] == p.objects[0] and ("data", p.concept) not in have:
+                        found.append(Mention(i, j + 1, "data", p.concept, p.label, CONFIDENCE, NAME,
+                                             cues=[f"paraphrase:{doc[i:j + 1].text}"]))
+                        have.add(("data", p.concept))
+
+    def _data_heads(self) -> dict[str, list[Paraphrase]]:
+        if getattr(self, "_heads", None) is None or self._heads[0] is not self.vocabulary:
+            table: dict[str, list[Paraphrase]] = {}
+            for concept in self.vocabulary.index.concepts.values():
+                if concept.facet != "data":
+                    continue
+                for label in concept.labels:
+                    words = [w for w in re.split(r"[\s-]+", label) if w]
+                    if len(words) == 2 and label.lower() == label and words[1] not in {"data", "map"}:
+                        head, modifier = _word_key(words[1]), _word_key(words[0])
+                        table.setdefault(head, []).append(
+                            Paraphrase(concept.iri, "data", concept.pref_label, "", (modifier,)))
+            self._heads = (self.vocabulary, table)
+        return self._heads[1]
+
+    def _consume_types(self, doc: Doc, found: list[Mention], keys: list[str], lo: int, hi: int,
+                       objects: tuple[str, ...]) -> None:
+        """A landslide-type mention that only names the object of a task expression whose label already holds
+        its words ("identifying potential landslides" = potential landslide identification) is not a type."""
+        for m in list(found):
+            if m.facet == "landslide_type" and m.start < hi and lo < m.end:
+                words = {_word_key(w) for w in re.split(r"[\s-]+", m.label) if w}
+                if words and words <= set(objects):
+                    found.remove(m)
+
+    def _triggers(self, doc: Doc, found: list[Mention], have: set, keys: list[str], lower: list[str],
+                  triggers: list[Paraphrase], s: int, e: int) -> None:
+        """"landslides/slope instability triggered by rainfall or seismic shaking", "landslides after a typhoon"."""
+        has_failure = any(LANDSLIDE_HEAD.match(doc[j].text) or lower[j].startswith("landslid") for j in range(s, e))
+        for p in triggers:
+            if ("landslide_type", p.concept) in have:
+                continue
+            for i in range(s, e - 1):
+                start = None
+                if TRIGGER_VERB.match(doc[i].text) and lower[i + 1] == "by" and \
+                        any(FAILURE_WORD.match(doc[j].text) for j in range(max(s, i - 4), i)):
+                    start = i + 2
+                elif AFTER_TRIGGER.match(doc[i].text) and has_failure:
+                    start = i + 1
+                if start is None:
+                    continue
+                tail = keys[start:min(e, start + 6)]
+                if all(k in tail for k in p.objects):
+                    end = start + max(tail.index(k) for k in p.objects) + 1
+                    found.append(Mention(i, end, "landslide_type", p.concept, p.label, CONFIDENCE, NAME,
+                                         cues=[f"paraphrase:{doc[i:end].text}"]))
+                    have.add(("landslide_type", p.concept))
+                    break
+
+    def _modified_heads(self, doc: Doc, found: list[Mention], have: set, keys: list[str],
+                        triggers: list[Paraphrase], s: int, e: int) -> None:
+        """Type labels "<modifiers> landslide" with other modifiers between ("rainfall-induced shallow
+        landslides", "shallow coseismic slides", "active slow-moving landslides")."""
+        for i in range(s, e):
+            if not LANDSLIDE_HEAD.match(doc[i].text):
+                continue
+            modifier_words = self._modifier_words()
+            lo = i
+            while lo - 1 >= s and lo > i - 7 and (keys[lo - 1] in modifier_words or doc[lo - 1].text == "-"):
+                lo -= 1  # only a run of type modifiers ("rainfall-induced shallow"), not "deep-learning"
+            words = [(j, keys[j]) for j in range(lo, i) if keys[j]]
+            if not words:
+                continue
+            for p in self._type_modifiers():
+                if ("landslide_type", p.concept) in have or len(p.objects) > len(words):
+                    continue
+                n = len(p.objects)
+                for k in range(len(words) - n + 1):
+                    if tuple(w for _, w in words[k:k + n]) == p.objects:
+                        start = words[k][0]
+                        found.append(Mention(start, i + 1, "landslide_type", p.concept, p.label, CONFIDENCE, NAME,
+                                             cues=[f"paraphrase:{doc[start:i + 1].text}"]))
+                        have.add(("landslide_type", p.concept))
+                        break
+
+    def _modifier_words(self) -> frozenset[str]:
+        return frozenset(w for p in self._type_modifiers() for w in p.objects)
+
+    def _type_modifiers(self) -> list[Paraphrase]:
+        if getattr(self, "_mods", None) is None or self._mods[0] is not self.vocabulary:
+            mods = []
+            for concept in self.vocabulary.index.concepts.values():
+                if concept.facet != "landslide_type":
+                    continue
+                for label in concept.labels:
+                    words = [w for w in re.split(r"[\s-]+", label) if w]
+                    if len(words) >= 2 and words[-1].lower() == "landslide" and label.lower() == label:
+                        mods.append(Paraphrase(concept.iri, "landslide_type", concept.pref_label, "",
+                                               tuple(_word_key(w) for w in words[:-1])))
+            self._mods = (self.vocabulary, mods)
+        return self._mods[1]
+
+    @staticmethod
+    def _drop_trigger_data(doc: Doc, found: list[Mention], lower: list[str]) -> None:
+        """A data label written as a trigger ("triggered by heavy rainfall", "after intense precipitation") names
+        what caused the landslides, not data the study uses."""
+        for m in list(found):
+            if m.facet != "data":
+                continue
+            j = m.start - 1
+            while j >= 0 and lower[j] in INTENSITY:
+                j -= 1
+            if j >= 1 and lower[j] == "by" and TRIGGER_VERB.match(doc[j - 1].text) or \
+                    j >= 0 and lower[j] in {"after", "following"}:
+                found.remove(m)
 
     def _by_stem(self, tasks: list[Paraphrase]) -> dict[str, list[Paraphrase]]:
         if getattr(self, "_stems", None) is None or self._stems[0] is not tasks:
@@ -167,7 +383,10 @@ class ParaphraseMatcher:
             window = range(lo, hi)
             positions = []
             for obj in objects:
-                pos = next((j for j in window if keys[j] == obj), None)
+                if obj == "*domain*":
+                    pos = next((j for j in window if keys[j] in _DOMAIN), None)
+                else:
+                    pos = next((j for j in window if keys[j] == obj), None)
                 if pos is None:
                     break
                 positions.append(pos)

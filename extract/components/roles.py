@@ -38,6 +38,20 @@ MENTIONED_BEFORE = re.compile(
     re.IGNORECASE)
 MENTIONED_SENTENCE = re.compile(r"\b(future (?:work|research|studies|directions?)|in the future|further research)\b",
                                 re.IGNORECASE)
+BACKGROUND_SENTENCE = re.compile(
+    r"\b(?:(?:is|are|has been|have been) (?:widely|commonly|often|traditionally|frequently|extensively|usually) "
+    r"(?:used|applied|adopted|employed)|(?:traditional|conventional|existing|previous|earlier|classical) "
+    r"(?:\w+[- ])?(?:methods?|approaches|studies|techniques|works?|research)|previous(?:ly)? (?:studies|work|research)|"
+    r"(?:most|many) (?:existing |previous )?(?:studies|methods|approaches))\b", re.IGNORECASE)
+USING_SENTENCE = re.compile(r"\b(?:we|our|this (?:study|paper|work|article)|here(?:in)?|in this (?:study|paper|work))\b",
+                            re.IGNORECASE)
+"""A data source named only in a background sentence ("InSAR is widely used, but ...", "traditional methods rely on
+optical images") is mentioned, not used, unless the sentence also speaks of this study ("we", "this study")."""
+PRODUCING_BEFORE = re.compile(
+    r"\b(?:produc(?:e|es|ed|ing)|generat(?:e|es|ed|ing)|synthesi[sz](?:e|es|ed|ing)|creat(?:e|es|ed|ing)|"
+    r"output(?:s|ted)?|yield(?:s|ed|ing)?|compil(?:e|es|ed|ing)|deliver(?:s|ed|ing)?)\b", re.IGNORECASE)
+"""A data source that is the object of a producing verb ("to produce an inventory of landslide events", "a GAN
+synthesises landslide images") is what the study makes, not data it uses."""
 PROPOSING = re.compile(r"\b(we (?:propose|present|introduce|develop|design|build|construct)|(?:is|are|was|were) proposed|"
                        r"propos(?:es|ed|ing)|a novel|this (?:study|paper|work|article) (?:proposes|presents|"
                        r"introduces|develops|designs)|we call|named|termed|dubbed)\b", re.IGNORECASE)
@@ -79,6 +93,7 @@ class RoleAssigner:
             return doc[m.start].idx - base, doc[m.end - 1].idx + len(doc[m.end - 1].text) - base
 
         future = bool(MENTIONED_SENTENCE.search(text))
+        background = bool(BACKGROUND_SENTENCE.search(text)) and not USING_SENTENCE.search(text) and not is_title
         proposing = PROPOSING.search(text)
         for m in items:
             start, end = rel(m)
@@ -87,6 +102,10 @@ class RoleAssigner:
             neg = self._last_governing(MENTIONED_BEFORE, before)
             if future or neg:
                 role, cue = "mentioned", "future" if future else neg
+            elif background and m.facet == "data":
+                role, cue = "mentioned", "background"
+            elif m.facet == "data" and (made := self._last_governing(PRODUCING_BEFORE, before, 40)):
+                role, cue = "mentioned", f"output {made}"
             elif m.facet == "model":
                 base_cue = self._baseline_cue(before)
                 after = BASELINE_AFTER.match(text[end:])
@@ -102,11 +121,11 @@ class RoleAssigner:
                 m.cues.append(f"{role}:{cue.lower()}")
 
     @staticmethod
-    def _last_governing(pattern: re.Pattern[str], before: str) -> str:
+    def _last_governing(pattern: re.Pattern[str], before: str, reach: int = 60) -> str:
         last = _last_match(pattern, before)
         if last is None:
             return ""
-        return last.group(0) if _governed(before[last.end():]) and len(before) - last.end() < 60 else ""
+        return last.group(0) if _governed(before[last.end():]) and len(before) - last.end() < reach else ""
 
     @staticmethod
     def _baseline_cue(before: str) -> str:
