@@ -20,8 +20,8 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from lskg.extract.components.facet_ruler import default_vocabulary
-from lskg.extract.mentions import Mention, mentions, register_extensions
+from lskg.extract.components.facet_ruler import VocabularyComponent
+from lskg.extract.mentions import Mention, mentions
 from lskg.extract.vocabulary import Vocabulary
 
 NAME = "lskg.candidates.v1"
@@ -70,20 +70,7 @@ def families_from_parts(name: str, vocabulary: Vocabulary) -> tuple[str, ...]:
     return tuple(sorted(families))
 
 
-class CandidateFinder:
-    def __init__(self, vocabulary: Vocabulary | None = None) -> None:
-        register_extensions()
-        self._vocabulary = vocabulary
-
-    @property
-    def vocabulary(self) -> Vocabulary:
-        if self._vocabulary is None:
-            self._vocabulary = default_vocabulary()
-        return self._vocabulary
-
-    @vocabulary.setter
-    def vocabulary(self, value: Vocabulary) -> None:
-        self._vocabulary = value
+class CandidateFinder(VocabularyComponent):
 
     def _words(self, doc: Doc):
         """Whitespace-delimited words as (start token, end token, text), trailing punctuation dropped."""

@@ -34,7 +34,9 @@ def default_vocabulary() -> Vocabulary:
     return Vocabulary.from_index(concept_index())
 
 
-class FacetRuler:
+class VocabularyComponent:
+    """Base of the components that match text against the ontology's vocabulary (built on first use, or given)."""
+
     def __init__(self, vocabulary: Vocabulary | None = None) -> None:
         register_extensions()
         self._vocabulary = vocabulary
@@ -48,6 +50,13 @@ class FacetRuler:
     @vocabulary.setter
     def vocabulary(self, value: Vocabulary) -> None:
         self._vocabulary = value
+        self._vocabulary_changed()
+
+    def _vocabulary_changed(self) -> None:
+        """Hook for components that derive state from the vocabulary."""
+
+
+class FacetRuler(VocabularyComponent):
 
     def __call__(self, doc: Doc) -> Doc:
         found = mentions(doc)

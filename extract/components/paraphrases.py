@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from lskg.extract.components.facet_ruler import default_vocabulary
-from lskg.extract.mentions import Mention, mentions, register_extensions
+from lskg.extract.components.facet_ruler import VocabularyComponent
+from lskg.extract.mentions import Mention, mentions
 from lskg.extract.vocabulary import Vocabulary, fold, singular_forms
 
 NAME = "lskg.paraphrases.v1"
@@ -139,21 +139,12 @@ def build_paraphrases(vocabulary: Vocabulary) -> tuple[list[Paraphrase], list[Pa
     return tasks, triggers
 
 
-class ParaphraseMatcher:
+class ParaphraseMatcher(VocabularyComponent):
     def __init__(self, vocabulary: Vocabulary | None = None) -> None:
-        register_extensions()
-        self._vocabulary = vocabulary
+        super().__init__(vocabulary)
         self._built: tuple[list[Paraphrase], list[Paraphrase]] | None = None
 
-    @property
-    def vocabulary(self) -> Vocabulary:
-        if self._vocabulary is None:
-            self._vocabulary = default_vocabulary()
-        return self._vocabulary
-
-    @vocabulary.setter
-    def vocabulary(self, value: Vocabulary) -> None:
-        self._vocabulary = value
+    def _vocabulary_changed(self) -> None:
         self._built = None
 
     def _paraphrases(self) -> tuple[list[Paraphrase], list[Paraphrase]]:
