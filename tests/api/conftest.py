@@ -43,7 +43,7 @@ def empty_store(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def api_settings(store: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {"store": store, "query_workers": 2, "query_timeout": 5.0}
+    values: dict[str, object] = {"store": store, "query_workers": 2, "query_timeout": 30.0}
     values.update(overrides)
     return Settings(**values)
 
