@@ -24,6 +24,9 @@ EXACT = 0.95
 FOLDED = 0.85
 MAX_TOKENS = 10
 TRIGGER = re.compile(r"^(?:induced|triggered|caused|driven|related|prone)$", re.IGNORECASE)
+GENERIC_HEADS = frozenset({"data", "series", "imagery", "image", "images", "record", "records", "map", "maps"})
+"""Container heads ("SAR data", "InSAR time series"): a label ending in one does not take over an earlier, more
+specific label it overlaps ("ground-based SAR data" stays ground-based SAR)."""
 INNER_PUNCT = {"-", "+", "/", ".", "&", "'", "’", "–", "‐"}
 
 
@@ -97,6 +100,10 @@ class FacetRuler(VocabularyComponent):
                 i += 1
                 continue
             end, entries, exact = best
+            if all(e.concept.facet == "data" for e in entries) and end - i >= 2:
+                shifted = self._longer_head(doc, folded, cased, i, end)
+                if shifted is not None:  # "airborne LiDAR DEM": a DEM (LiDAR DEM), not a LiDAR point cloud
+                    i, (end, entries, exact) = shifted[0], shifted[1:]
             if end + 1 < n and doc[end].text in {"-", "\u2010"} and TRIGGER.match(doc[end + 1].text):
                 entries = [e for e in entries if e.concept.facet != "data"]  # "rainfall-triggered": a trigger
             for entry in entries:
@@ -107,6 +114,40 @@ class FacetRuler(VocabularyComponent):
             i = end
         return doc
 
+
+    def _longer_head(self, doc: Doc, folded: list[str], cased: list[str], i: int,
+                     end: int) -> tuple[int, int, list, bool] | None:
+        """The head of an English compound is its last word: when a data label starting inside the match runs
+        past its end ("airborne [LiDAR DEM]"), that later label names the thing; the first word(s) modify it.
+        Not for container heads (GENERIC_HEADS)."""
+        n = len(doc)
+        for k in range(i + 1, end):
+            if doc[k].is_punct:
+                continue
+            key = cased_key = ""
+            found = None
+            for j in range(k, min(n, k + MAX_TOKENS)):
+                if j > k and doc[j].is_punct and doc[j].text not in INNER_PUNCT:
+                    break
+                key += folded[j]
+                cased_key += cased[j]
+                if j >= end and not doc[j].is_punct and doc[j].lower_ not in GENERIC_HEADS:
+                    entries = [e for e in self.vocabulary.lookup_keys(key, cased_key) if e.concept.facet == "data"]
+                    if not entries:
+                        for singular in singular_forms(doc[j].text):
+                            entries = [e for e in self.vocabulary.lookup_keys(
+                                key[: -len(folded[j])] + fold(singular),
+                                cased_key[: -len(cased[j])] + fold_cased(singular)) if e.concept.facet == "data"]
+                            if entries:
+                                break
+                    if entries:
+                        found = (k, j + 1, entries, False)
+                prefixes, cased_prefixes = self.vocabulary.prefixes()
+                if key not in prefixes and cased_key not in cased_prefixes:
+                    break
+            if found is not None:
+                return found
+        return None
 
     def _nested_heads(self, doc: Doc, folded: list[str], cased: list[str], i: int, end: int, entries: list,
                       found: list[Mention]) -> None:

@@ -28,10 +28,15 @@ NAME = "lskg.paraphrases.v1"
 FACTORY = "lskg_paraphrases_v1"
 """spaCy factory name (factories cannot contain dots); NAME is the versioned extractor name in Evidence."""
 CONFIDENCE = 0.75
+IMPLIED = 0.5
+SERIES_HEADS = frozenset({"data", "series"})
 WINDOW = 4
 FUNCTION_WORDS = frozenset({"of", "the", "a", "an", "and", "or", "for", "in", "on", "by", "with", "to", "based"})
 NOMINAL = [("ification", "if"), ("isation", "is"), ("ization", "iz"), ("ation", ""), ("tion", "t"), ("sion", "s"),
            ("ment", ""), ("ing", "")]
+MANNER = frozenset({"level", "wise", "by"})
+"""Manner words of a modifier ("pixel-level", "pixel-wise"): "pixel-level classification" is also "classify each
+pixel"."""
 AUXILIARIES = frozenset({"is", "are", "was", "were", "be", "been", "being", "then", "also", "automatically",
                          "accurately", "successfully", "first"})
 TRIGGER_LABEL = re.compile(r"^(?P<trigger>.+?)[- ](?:induced|triggered) landslide$", re.IGNORECASE)
@@ -40,9 +45,14 @@ FAILURE_WORD = re.compile(r"^(?:landslid\w*|slides?|failures?|slumps?|collapses?
                           r"slopes?|movements?|mass|debris|rockfalls?)$", re.IGNORECASE)
 LANDSLIDE_HEAD = re.compile(r"^(?:landslides?|slides?|slope failures?|failures?)$", re.IGNORECASE)
 """Head words a landslide-type modifier may attach to ("shallow coseismic slides")."""
+AS_TRIGGER = re.compile(r"^(?:(?:was|were|is|are|being)\s+)?(?:(?:reported|identified|considered|named|given|"
+                        r"recorded|listed)\s+)?(?:as|was|were|is|are)\s+(?:the\s+|a\s+)?(?:main\s+|primary\s+|dominant\s+|"
+                        r"major\s+)?(?:triggers?|causes?)\b(?![- ](?:variables?|factors?|features?|inputs?))", re.IGNORECASE)
+"""A data word as the complement of "trigger" ("rainfall was reported as the trigger") names a cause, not data."""
 AFTER_TRIGGER = re.compile(r"^(?:after|following|during)$", re.IGNORECASE)
 VERB_CLASSES: tuple[frozenset[str], ...] = (
-    frozenset({"detect", "identif", "recogni", "locali", "discriminat", "distinguish"}),
+    frozenset({"detect", "identif", "recogni", "locali", "locat", "discriminat", "distinguish", "pinpoint", "reveal",
+               "discover", "flag"}),
     frozenset({"predict", "forecast", "anticipat"}),
     frozenset({"map", "delineat", "outlin"}),
     frozenset({"compil", "build", "construct", "updat", "produc", "generat", "creat", "deliver", "prepar"}),
@@ -61,10 +71,11 @@ OBJECT_CLASSES: tuple[frozenset[str], ...] = (
     frozenset({"inventory", "inventorie", "catalogue", "catalog"}),
     frozenset({"dem", "elevation", "terrain"}),
     frozenset({"feature", "representation"}),
-    frozenset({"anomaly", "anomalie", "abnormal", "outlier"}),
+    frozenset({"anomaly", "anomalie", "anomalous", "anomalou", "abnormal", "outlier"}),  # keys drop a final "s"
     frozenset({"earthquake", "seismic", "seismically", "quake"}),
     frozenset({"rainfall", "rain", "rainstorm", "precipitation"}),
     frozenset({"typhoon", "hurricane", "cyclone"}),
+    frozenset({"multimodal", "modality", "modalitie"}),
 )
 """Object words that stand for each other in task expressions (canonical: the first sorted)."""
 AGENT_NOUN = re.compile(r"i?(?:er|or)s?")
@@ -78,7 +89,7 @@ def verb_stem(noun: str) -> str | None:
     """``detection`` -> ``detect``, ``mapping`` -> ``map``, ``classification`` -> ``classif``."""
     word = noun.lower()
     for suffix, replacement in NOMINAL:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:  # "fusion" -> "fus"
             stem = word[: -len(suffix)] + replacement
             if suffix == "ing" and len(stem) > 3 and stem[-1] == stem[-2]:
                 stem = stem[:-1]  # mapping -> map
@@ -123,7 +134,7 @@ def build_paraphrases(vocabulary: Vocabulary) -> tuple[list[Paraphrase], list[Pa
             words = [w for w in re.split(r"[\s-]+", label) if w]
             if concept.facet == "task" and len(words) >= 2 and label.lower() == label:
                 stem = verb_stem(words[-1])
-                objects = tuple(_word_key(w) for w in words[:-1] if w.lower() not in FUNCTION_WORDS)
+                objects = tuple(_word_key(w) for w in words[:-1] if w.lower() not in FUNCTION_WORDS | MANNER)
                 if stem and objects:
                     for synonym in sorted(_stem_class(stem)):
                         tasks.append(Paraphrase(concept.iri, "task", concept.pref_label, synonym, objects))
@@ -166,13 +177,19 @@ class ParaphraseMatcher(VocabularyComponent):
                     continue
                 hits: list[tuple[int, int, Paraphrase]] = []
                 for p in (p for k in range(3, len(lower[i]) + 1) for p in by_stem.get(lower[i][:k], ())):
-                    if AGENT_NOUN.fullmatch(lower[i][len(p.stem):]):
-                        continue  # "classifier", "detector" name a model, not the task
+                    agent = bool(AGENT_NOUN.fullmatch(lower[i][len(p.stem):]))
+                    if agent and p.objects == ("*domain*",):
+                        continue  # "classifier", "detector" name a model, not the task ...
                     hit = self._objects_near(keys, doc, i, s, e, p.objects)
+                    if agent and (hit is None or hit[1] != i):
+                        continue  # ... unless compounded with the task's objects: "an anomaly detector"
                     if hit is not None:
                         hits.append((hit[0], hit[1], p))
                 # the head of the object phrase decides: "forecast landslide displacement" is displacement
                 # prediction, not landslide prediction (per side of the verb, the object phrase's last word wins)
+                # ... unless an "of"/"as" follows an object noun: "the displacement of the landslide" is headed by
+                # "displacement" (an "of" right after the verb, "mapping of landslides", only introduces the object)
+                hits = self._before_of(doc, i, hits)
                 ends = {lo > i: max(hi for lo2, hi, _ in hits if (lo2 > i) == (lo > i)) for lo, _, _ in hits}
                 labelled = [m for m in found if m.facet == "task" and m.extractor != NAME]
                 for lo0, hi0, p in hits:
@@ -192,7 +209,77 @@ class ParaphraseMatcher(VocabularyComponent):
         self._inverted_data(doc, found, have, keys)
         self._coordinated(doc, found, have)
         self._drop_trigger_data(doc, found, lower)
+        self._implied_series(found, have)
         return doc
+
+    def _implied_series(self, found: list[Mention], have: set) -> None:
+        """Forecasting a measured quantity needs its observed record: a prediction task whose label's object is
+        that quantity ("displacement prediction", "rainfall forecasting") implies the data concept labelled
+        "<quantity> data/series" ("displacement data", "rainfall data"), unless the text already names a source
+        of that quantity (the concept, a narrower one, or a technique whose definition measures it, or a sibling
+        of one: PS-InSAR next to SBAS-InSAR). Confidence 0.5; the evidence is the task mention."""
+        implied, measuring = self._series_tables()
+        named = {m.concept for m in found if m.facet == "data"}
+        index = self.vocabulary.index
+        for m in list(found):
+            if m.facet != "task":
+                continue
+            for data_iri, cls in implied.get(m.concept, ()):
+                if ("data", data_iri) in have:
+                    continue
+                sources = measuring.get(cls, set()) | {data_iri}
+                if any(n in sources or index.concepts.get(n) and set(index.concepts[n].broader) & sources
+                       or data_iri in index.ancestors(n) for n in named):
+                    continue
+                found.append(Mention(m.start, m.end, "data", data_iri, index.concepts[data_iri].pref_label,
+                                     IMPLIED, NAME, cues=[f"implied-by-task:{m.label}"]))
+                have.add(("data", data_iri))
+
+    def _series_tables(self) -> tuple[dict[str, list[tuple[str, str]]], dict[str, set[str]]]:
+        if getattr(self, "_series", None) is None or self._series[0] is not self.vocabulary:
+            index = self.vocabulary.index
+            series: dict[str, str] = {}  # quantity key -> data concept labelled "<quantity> data|series"
+            for concept in index.concepts.values():
+                if concept.facet == "data":
+                    for label in concept.labels:
+                        words = [w for w in re.split(r"[\s-]+", label.lower()) if w]
+                        if len(words) == 2 and words[1] in SERIES_HEADS:
+                            series.setdefault(_word_key(words[0]), concept.iri)
+            predict = _stem_class("predict")
+            implied: dict[str, list[tuple[str, str]]] = {}
+            for concept in index.concepts.values():
+                if concept.facet != "task":
+                    continue
+                for label in concept.labels:
+                    words = [w for w in re.split(r"[\s-]+", label) if w]
+                    if len(words) == 2 and label.lower() == label and verb_stem(words[-1]) in predict:
+                        key = _word_key(words[0])
+                        if key in series and (series[key], key) not in implied.get(concept.iri, []):
+                            implied.setdefault(concept.iri, []).append((series[key], key))
+            measuring: dict[str, set[str]] = {}
+            for key in {k for pairs in implied.values() for _, k in pairs}:
+                words = {w for c in OBJECT_CLASSES if key in c for w in c} or {key}
+                hits = {c.iri for c in index.concepts.values() if c.facet == "data" and any(
+                    _word_key(w) in words for w in re.findall(r"[A-Za-z]+", " ".join([c.definition or "", *c.labels])))}
+                # and their parents, unless a parent is a top concept (too general to measure anything)
+                measuring[key] = hits | {b for h in hits for b in index.concepts[h].broader
+                                         if b in index.concepts and index.concepts[b].broader}
+            self._series = (self.vocabulary, (implied, measuring))
+        return self._series[1]
+
+    @staticmethod
+    def _before_of(doc: Doc, i: int, hits: list[tuple[int, int, Paraphrase]]) -> list[tuple[int, int, Paraphrase]]:
+        """Hits after verb i that lie beyond an "of" or "as" following an earlier hit are post-modifiers or
+        complements, not heads ("classify each pixel as landslide")."""
+        after = [h for h in hits if h[0] > i]
+        if len(after) < 2:
+            return hits
+        first_end = min(hi for _, hi, _ in after)
+        cut = next((j for j in range(first_end, max(hi for _, hi, _ in after)) if doc[j].lower_ in {"of", "as"}),
+                   None)
+        if cut is None:
+            return hits
+        return [h for h in hits if not (h[0] > cut)]
 
     def _coordinated(self, doc: Doc, found: list[Mention], have: set) -> None:
         """Coordination with a shared head: "displacement or rainfall series" also names "displacement series",
@@ -349,7 +436,8 @@ class ParaphraseMatcher(VocabularyComponent):
             while j >= 0 and lower[j] in INTENSITY:
                 j -= 1
             if j >= 1 and lower[j] == "by" and TRIGGER_VERB.match(doc[j - 1].text) or \
-                    j >= 0 and lower[j] in {"after", "following"}:
+                    j >= 0 and lower[j] in {"after", "following"} or \
+                    AS_TRIGGER.match(doc[m.end:min(len(doc), m.end + 9)].text):
                 found.remove(m)
 
     def _by_stem(self, tasks: list[Paraphrase]) -> dict[str, list[Paraphrase]]:
@@ -370,7 +458,15 @@ class ParaphraseMatcher(VocabularyComponent):
         before = i
         while before - 1 >= s and (doc[before - 1].lower_ in AUXILIARIES or doc[before - 1].text == "-"):
             before -= 1
-        for lo, hi in ((i + 1, min(e, i + 1 + WINDOW + len(objects))), (max(s, before - len(objects)), before)):
+        # before the verb, a post-modifier ("the inventory of 326 landslides was compiled", "areas of high
+        # susceptibility to landslides were identified") is skipped: the head noun, before "of"/"to", must be one
+        # of the objects
+        pp = next((q for q in range(before - 2, max(s, before - 5) - 1, -1) if doc[q].lower_ in {"of", "to"}
+                   and not any(doc[k].is_punct for k in range(q, before))), None)
+        head_end = pp if pp is not None else before
+        hyphens = sum(doc[k].text == "-" for k in range(max(s, head_end - 2 * len(objects)), head_end))
+        head_lo = max(s, head_end - len(objects) - hyphens)  # "landslide-prone areas": hyphens are not words
+        for side, (lo, hi) in enumerate(((i + 1, min(e, i + 1 + WINDOW + len(objects))), (head_lo, before))):
             window = range(lo, hi)
             positions = []
             for obj in objects:
@@ -382,8 +478,10 @@ class ParaphraseMatcher(VocabularyComponent):
                     break
                 positions.append(pos)
             else:
+                if side == 1 and pp is not None and min(positions) >= pp:
+                    continue  # only the post-modifier holds the objects: not what the verb is about
                 a, b = min(positions + [i]), max(positions + [i])
-                if not any(doc[j].is_punct and doc[j].text not in "-" for j in range(a, b + 1)):
+                if not any(doc[j].is_punct and doc[j].text not in {"-", "%"} for j in range(a, b + 1)):
                     return min(positions), max(positions) + 1
         return None
 

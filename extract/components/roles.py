@@ -49,9 +49,12 @@ USING_SENTENCE = re.compile(r"\b(?:we|our|this (?:study|paper|work|article)|here
 optical images") is mentioned, not used, unless the sentence also speaks of this study ("we", "this study")."""
 PRODUCING_BEFORE = re.compile(
     r"\b(?:produc(?:e|es|ed|ing)|generat(?:e|es|ed|ing)|synthesi[sz](?:e|es|ed|ing)|creat(?:e|es|ed|ing)|"
-    r"output(?:s|ted)?|yield(?:s|ed|ing)?|compil(?:e|es|ed|ing)|deliver(?:s|ed|ing)?)\b", re.IGNORECASE)
+    r"output(?:s|ted)?|yield(?:s|ed|ing)?|compil(?:e|es|ed|ing)|deliver(?:s|ed|ing)?|reconstruct(?:s|ed|ing)?|"
+    r"resulting)\b", re.IGNORECASE)
 """A data source that is the object of a producing verb ("to produce an inventory of landslide events", "a GAN
-synthesises landslide images") is what the study makes, not data it uses."""
+synthesises landslide images") is what the study makes, not data it uses; not when a source preposition comes
+between ("an inventory was compiled from Google Earth images", "maps produced using Sentinel-2"): that is input."""
+SOURCE_BETWEEN = re.compile(r"\b(?:from|using|with|based on|by|via|through|on|of)\b", re.IGNORECASE)
 PROPOSING = re.compile(r"\b(we (?:propose|present|introduce|develop|design|build|construct)|(?:is|are|was|were) proposed|"
                        r"propos(?:es|ed|ing)|a novel|this (?:study|paper|work|article) (?:proposes|presents|"
                        r"introduces|develops|designs)|we call|named|termed|dubbed)\b", re.IGNORECASE)
@@ -104,7 +107,8 @@ class RoleAssigner:
                 role, cue = "mentioned", "future" if future else neg
             elif background and m.facet == "data":
                 role, cue = "mentioned", "background"
-            elif m.facet == "data" and (made := self._last_governing(PRODUCING_BEFORE, before, 40)):
+            elif m.facet == "data" and (made := self._last_governing(PRODUCING_BEFORE, before, 40)) and \
+                    not SOURCE_BETWEEN.search(before[_last_match(PRODUCING_BEFORE, before).end():]):
                 role, cue = "mentioned", f"output {made}"
             elif m.facet == "model":
                 base_cue = self._baseline_cue(before)

@@ -158,3 +158,122 @@ def test_new_concepts_resolve(index) -> None:
                          ("crack detection", "task"), ("precipitation forecasting", "task"),
                          ("step-like landslide", "landslide_type"), ("irrigation-induced landslide", "landslide_type")]:
         assert index.resolve(label, facet).pref_label
+
+
+# --- purposes and results, object heads, implied series, compound heads -------------------------------------
+
+@pytest.mark.parametrize("text, label", [
+    # a post-modifier before the verb is skipped: the head noun decides
+    ("A catalogue of 734 slides was compiled for the county.", "inventory compilation"),
+    ("The deformation of the Baishuihe landslide was forecast for 30 days.", "displacement prediction"),
+    # a task label's agent noun compounded with its objects names the task
+    ("We build a displacement predictor from a stacked GRU.", "displacement prediction"),
+    ("An anomaly detector screens the velocity maps of the plateau.", "anomaly detection"),
+    # "fusion" has a short stem
+    ("Self-attention is used to fuse multi-source inputs of the basin.", "data fusion"),
+    # manner words of a modifier: "pixel-level classification" is "classify each pixel"
+    ("The decoder classifies each pixel as scar or background.", "semantic segmentation"),
+    ("A small network maps debris flows at the pixel level.", "semantic segmentation"),
+    # detect-class verbs
+    ("The model locates fresh landslides in post-event scenes.", "landslide detection"),
+    ("Time-series analysis revealed 19 slow landslides along the river.", "landslide detection"),
+    # susceptibility written as a noun phrase or a product
+    ("Zones of very high susceptibility to landslides were found near the faults.", "susceptibility mapping"),
+    ("A convolutional network for landslide susceptibility in the Alps.", "susceptibility mapping"),
+    ("The final susceptibility map was validated with 120 events.", "susceptibility mapping"),
+    ("Landslide-prone areas were outlined with gradient boosting.", "susceptibility mapping"),
+    ("How transferable are the models? A cross-domain evaluation on four regions.", "cross-domain prediction"),
+    ("Spatial prediction of landslides with a hybrid ensemble in the Himalaya.", "susceptibility mapping"),
+    ("The autoencoder flagged anomalous tilt readings at two boreholes.", "anomaly detection"),
+    # quantities inside the object phrase, modalities, alarm systems, uncertainty maps
+    ("The network detected 64% of the slides in the test tiles.", "landslide detection"),
+    ("A gated module fuses both modalities of the slope.", "data fusion"),
+    ("Forecasts feed the alarm system of the village.", "early warning"),
+    ("Monte Carlo dropout yields an uncertainty map for every tile.", "uncertainty quantification"),
+])
+def test_purpose_and_result_expressions(read, text: str, label: str) -> None:
+    assert label in _counted(read(text), "task")
+
+
+@pytest.mark.parametrize("text, absent", [
+    ("The displacement of the Baishuihe landslide was forecast for 30 days.", "landslide prediction"),
+    ("We predict the velocity of the slide from rainfall.", "landslide prediction"),
+    ("Areas of high susceptibility to landslides were identified.", "landslide detection"),
+    ("The LSTM used monthly rainfall to forecast the deformation.", "precipitation forecasting"),
+    ("A landslide classifier was trained on 500 patches.", "landslide detection"),
+    ("Spatial prediction of landslides with a hybrid ensemble in the Himalaya.", "landslide prediction"),
+])
+def test_post_modifiers_and_infinitives_are_not_task_heads(read, text: str, absent: str) -> None:
+    assert absent not in _counted(read(text), "task")
+
+
+@pytest.mark.parametrize("text, label", [
+    ("An LSTM forecasts the deformation of the slope one month ahead.", "displacement monitoring data"),
+    ("A Transformer is adapted to short-term rainfall forecasting.", "rainfall data"),
+])
+def test_a_forecast_implies_the_observed_series(read, text: str, label: str) -> None:
+    assert label in _counted(read(text), "data")
+
+
+@pytest.mark.parametrize("text", [
+    "GNSS displacement of six stations was used to forecast the deformation.",
+    "PS-InSAR results of the terrace were used to predict the displacement field.",
+    "An inclinometer record was used to forecast the deformation of the bank.",
+])
+def test_a_named_source_of_the_series_is_enough(read, text: str) -> None:
+    assert "displacement monitoring data" not in _counted(read(text), "data")
+
+
+@pytest.mark.parametrize("text, present, absent", [
+    ("We resampled airborne LiDAR DEM tiles of the valley.", "LiDAR-derived DEM", "airborne LiDAR point cloud"),
+    ("Candidate points were chosen in ground-based SAR data.", "ground-based SAR", "SAR imagery"),
+    ("Deformation was derived from PS-InSAR time series.", "PS-InSAR", "InSAR time series"),
+])
+def test_compound_head_names_the_data(read, text: str, present: str, absent: str) -> None:
+    found = _counted(read(text), "data")
+    assert present in found and absent not in found
+
+
+@pytest.mark.parametrize("text, label", [
+    ("An inventory was compiled from Google Earth images of the gorge.", "Google Earth imagery"),
+    ("Susceptibility maps were produced using Sentinel-2 scenes.", "Sentinel-2"),
+])
+def test_data_a_product_is_made_from_is_input(read, text: str, label: str) -> None:
+    assert read(text).get(("data", label)) == "applied"
+
+
+def test_added_labels_resolve(index) -> None:
+    for label, facet, pref in [("susceptibility to landslides", "task", "susceptibility mapping"),
+                               ("landslide susceptibility map", "task", "susceptibility mapping"),
+                               ("pixel-level mapping", "task", "semantic segmentation"),
+                               ("cross-domain evaluation", "task", "cross-domain prediction"),
+                               ("transferability", "task", "cross-domain prediction")]:
+        assert index.resolve(label, facet).pref_label == pref
+
+
+@pytest.mark.parametrize("text", [
+    "Heavy rainfall was reported as the trigger of most failures in the archive.",
+    "Precipitation is the main cause of the slides recorded by the agency.",
+])
+def test_data_word_as_the_trigger_is_not_data(read, text: str) -> None:
+    assert "rainfall data" not in _counted(read(text), "data")
+
+
+def test_trigger_variable_is_still_data(read) -> None:
+    assert "rainfall data" in _counted(read("We used rainfall as the main trigger variable of the model."), "data")
+
+
+@pytest.mark.parametrize("text, label", [
+    ("The resulting landslide inventory lists 900 slides in the district.", "landslide inventory"),
+    ("Image time series were used for reconstructing a landslide inventory of the valley.", "landslide inventory"),
+])
+def test_resulting_or_reconstructed_data_is_output(read, text: str, label: str) -> None:
+    assert read(text).get(("data", label)) == "mentioned"
+
+
+@pytest.mark.parametrize("text, label", [
+    ("Cameras carried by unmanned aerial vehicles recorded the cracks.", "UAV imagery"),
+    ("Signals from several monitoring sites are pooled by the graph.", "ground-based monitoring data"),
+])
+def test_platform_and_site_labels(read, text: str, label: str) -> None:
+    assert label in _counted(read(text), "data")
