@@ -56,6 +56,7 @@ def main() -> None:
 
     fits = {}
     for name, options in (("cooccurrence", {}), ("knn", {}), ("mf", {}), ("gnn", {"members": 1}),
+                          ("hybrid", {}), ("hybrid-counts-only", {"use_gnn": False}),
                           ("gnn-ensemble-5", {"members": 5})):
         rec = create(name.split("-")[0], **options)
         fits[name], _ = clock(lambda rec=rec: rec.fit(snap, everything, seed=0))

@@ -62,8 +62,13 @@ REGISTRY: dict[str, tuple[str, str]] = {
            "logistic matrix factorisation, a new study folded in as the mean of its context factors"),
     "gnn": ("lskg.gnn.models:GnnRecommender",
             "heterogeneous GraphSAGE link predictor (HeteroConv), 3-seed ensemble when deployed"),
+    "hybrid": ("lskg.gnn.hybrid:HybridRecommender",
+               "count features (kNN, co-occurrence, popularity; all and recent) + the GNN's score, blended by a "
+               "softmax-ranking decoder fitted on the last training year"),
 }
-BASELINES = tuple(n for n in REGISTRY if n != "gnn")
+GRAPH_MODELS = ("gnn", "hybrid")
+"""The challengers of the default rule; everything else is a baseline."""
+BASELINES = tuple(n for n in REGISTRY if n not in GRAPH_MODELS)
 
 
 def names() -> list[str]:

@@ -27,7 +27,7 @@ def _split(values: list[str] | None) -> list[str]:
 @app.command("train")
 def train_cmd(
     store: StoreOption = None,
-    recommender: Annotated[str, typer.Option(help="auto (evaluate, then keep the GNN only if it wins) or a "
+    recommender: Annotated[str, typer.Option(help="auto (evaluate, then keep a graph model (gnn, hybrid) only if it wins) or a "
                                                   "registered name: gnn, cooccurrence, knn, mf, ...")] = "auto",
     seeds: Annotated[int, typer.Option(help="Seeds of the selecting evaluation")] = 5,
     split_year: Annotated[int | None, typer.Option("--split-year", help="Temporal split year (default: ~20 % "
@@ -183,7 +183,7 @@ def evaluate_recommend(
                 table.add_row(name, *(f"{row[m]['mean']:.3f} +/- {row[m]['std']:.3f}" for m in ev.METRICS))
             out.print(table)
     for c in report["comparisons"]:
-        out.print(f"{c['split']} {c['level']}: GNN - {c['best_baseline']} Hits@3 = {c['diff']:+.3f} "
+        out.print(f"{c['split']} {c['level']}: {c.get('challenger', 'gnn')} - {c['best_baseline']} Hits@3 = {c['diff']:+.3f} "
                   f"(95% CI {c['low']:+.3f}..{c['high']:+.3f})")
     out.print(f"default recommender: [bold]{report['default']['recommender']}[/] - {report['default']['reason']}")
     bt = report["gap_backtest"]

@@ -66,3 +66,23 @@ def test_evaluation_report_and_default_rule(snap):
     assert default["reason"]
     bt = report["gap_backtest"]
     assert bt["candidates"] > 0 and "preferential_attachment" in bt["scorers"]
+
+
+def _fake_temporal(hits: dict[str, np.ndarray]) -> dict:
+    rows = {n: {"hits@3": {"mean": float(v.mean())}, "mrr": {"mean": float(v.mean())}} for n, v in hits.items()}
+    per = {n: {"family": {"hits@3": [v]}} for n, v in hits.items()}
+    return {"levels": {"family": {"recommenders": rows}}, "_per_study": per}
+
+
+def test_default_rule_takes_the_best_graph_model_only_beyond_the_margin():
+    rng = np.random.default_rng(0)
+    base = (rng.random(2000) < 0.85).astype(float)
+    better = np.maximum(base, (rng.random(2000) < 0.5).astype(float))  # ~ +0.07, interval above zero
+    slightly = np.maximum(base, (rng.random(2000) < 0.1).astype(float))  # ~ +0.015: below the margin
+    temporal = _fake_temporal({"random": base * 0, "cooccurrence": base, "knn": base,
+                               "gnn": base * 0.5, "hybrid": better})
+    default = ev.choose_default(temporal)
+    assert default["recommender"] == "hybrid" and default["comparison"]["challenger"] == "hybrid"
+    temporal = _fake_temporal({"random": base * 0, "cooccurrence": base, "gnn": base * 0.5, "hybrid": slightly})
+    default = ev.choose_default(temporal)
+    assert default["recommender"] == "cooccurrence" and "below the required margin" in default["reason"]

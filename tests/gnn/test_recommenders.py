@@ -11,7 +11,7 @@ from lskg.gnn.registry import Recommender, create, names
 
 from .conftest import FAST_GNN
 
-OPTIONS = {"gnn": FAST_GNN}
+OPTIONS = {"gnn": FAST_GNN, "hybrid": {"gnn_options": FAST_GNN}}
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def test_recommender_protocol_and_sanity(name, snap, split):
         assert family["hits@3"] > floor, f"{name} is no better than random"
 
 
-@pytest.mark.parametrize("name", ["gnn", "mf", "random"])
+@pytest.mark.parametrize("name", ["gnn", "hybrid", "mf", "random"])
 def test_same_seed_same_scores(name, snap, split):
     contexts = [snap.context_of(int(n)) for n in split.test[:20]]
     runs = []
@@ -58,3 +58,49 @@ def test_gnn_state_round_trip(snap, split):
 def test_unknown_recommender_is_a_user_error():
     with pytest.raises(ConfigError):
         create("nope")
+
+
+def test_hybrid_reads_training_studies_only(snap, split, monkeypatch):
+    """Every model fact the hybrid (and its GNN) fits on belongs to a training study, and the blend's targets
+    (the last training year) are not part of the base their own features come from."""
+    from lskg.gnn import hybrid
+
+    requested: list[int] = []
+    original = type(snap).model_matrix
+
+    def spy(self, studies):
+        requested.extend(int(n) for n in studies)
+        return original(self, studies)
+
+    bases: list[set[int]] = []
+    base_init = hybrid._Base.__init__
+
+    def record(self, snap_, base, config):
+        bases.append({int(n) for n in base})
+        base_init(self, snap_, base, config)
+
+    monkeypatch.setattr(type(snap), "model_matrix", spy)
+    monkeypatch.setattr(hybrid._Base, "__init__", record)
+    rec = create("hybrid", gnn_options=FAST_GNN)
+    rec.fit(snap, split.train, seed=0)
+    assert requested and set(requested) <= set(split.train.tolist())
+    last = snap.years[split.train].max()
+    assert all(snap.years[n] < last for n in bases[0])  # blend fitted on the last year, from earlier counts
+    assert bases[-1] == set(split.train.tolist())
+    assert rec.gnn is not None and set(rec.gnn.train.tolist()) == bases[0]
+
+
+def test_hybrid_without_gnn_is_a_feature_blend(snap, split):
+    rec = create("hybrid", use_gnn=False)
+    rec.fit(snap, split.train, seed=0)
+    assert rec.gnn is None
+    pred = rec.predict(snap, [snap.context_of(int(n)) for n in split.test[:5]])
+    for level in ("family", "architecture"):
+        assert np.allclose(pred.score[:, snap.level_indices(level)].sum(1), 1.0, atol=1e-5)
+
+
+def test_hybrid_on_a_tiny_training_set_stays_finite(snap, split):
+    rec = create("hybrid", use_gnn=False)
+    rec.fit(snap, split.train[:1], seed=0)
+    pred = rec.predict(snap, [snap.context_of(int(n)) for n in split.test[:3]])
+    assert np.isfinite(pred.score).all()
