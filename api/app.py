@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from lskg import __version__
 from lskg.api import errors
 from lskg.api.deps import AppState
-from lskg.api.routes import ask, concepts, ontology, pages, recommend, sparql, studies
+from lskg.api.routes import ask, concepts, ontology, pages, recommend, sparql, store, studies
 from lskg.errors import ConfigError
 from lskg.settings import Settings
 
@@ -30,6 +30,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 DESCRIPTION = """The knowledge graph of deep learning for potential-landslide identification.
 
 * **/sparql**: a standard SPARQL 1.1 endpoint (any SPARQL tool works against it).
+* **/store**: the SPARQL 1.1 Graph Store HTTP Protocol (reads open; writes only with updates enabled + token).
 * **REST**: studies with their facts and evidence sentences, ontology concepts, statistics, model
   recommendations for a context, research gaps, plain-English questions (`/ask`).
 * **/**: the web page.
@@ -54,10 +55,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="lskg", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   responses={})
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"],
                        allow_headers=["*"], expose_headers=["Retry-After", "Content-Type"], max_age=3600)
     errors.install(app)
-    for module in (sparql, studies, concepts, recommend, ask, ontology, pages):
+    for module in (sparql, store, studies, concepts, recommend, ask, ontology, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

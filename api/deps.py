@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from lskg.api.pool import InlinePool, ProcessPool
 from lskg.kg.store import EmbeddedStore, Store, StoreDir, open_store
 from lskg.settings import Settings
 
 REFRESH_EVERY_S = 1.0
+T = TypeVar("T")
 
 
 @dataclass
@@ -65,6 +68,15 @@ class AppState:
             old, self.store, self.live = self.store, EmbeddedStore(live, read_only=True), live
             self.changed()
             old.close()
+
+    async def write(self, apply: Callable[..., T], *args: Any) -> T:
+        """The single writer path (SPARQL Update and Graph Store writes): one write at a time, in a thread, then
+        the memos are dropped and the query workers reopen the store before their next query."""
+        async with self.write_lock:
+            try:
+                return await run_in_threadpool(apply, *args)
+            finally:
+                self.changed()
 
     def changed(self) -> None:
         """The data changed (an update, a rebuild): drop memos, workers reopen the store."""

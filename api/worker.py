@@ -169,29 +169,20 @@ def send_frame(sock: socket.socket, obj: object) -> None:
     sock.sendall(_HEADER.pack(len(data)) + data)
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
-    chunks, left = [], n
-    while left:
-        chunk = sock.recv(min(left, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
 def main(sock: socket.socket) -> None:
     """Worker loop: (generation, store path, QueryJob) in, Reply out, until the socket closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server; it ends the workers itself
     store: ox.Store | None = None
     opened: tuple[int, str] | None = None
     run: Runner | None = None
+    reader = sock.makefile("rb", buffering=1 << 16)  # pipelined jobs arrive together: one read for both
     while True:
-        header = _recv_exact(sock, _HEADER.size)
-        if header is None:
+        header = reader.read(_HEADER.size)
+        if len(header) < _HEADER.size:
             return
-        payload = _recv_exact(sock, _HEADER.unpack(header)[0])
-        if payload is None:
+        size = _HEADER.unpack(header)[0]
+        payload = reader.read(size)
+        if len(payload) < size:
             return
         generation, path, job = pickle.loads(payload)
         if opened != (generation, path):

@@ -8,7 +8,11 @@ Measured in one run, on 127.0.0.1 only:
   data-source aggregation) and of /recommend through the API, against the same call on pyoxigraph / the gnn
   service directly (the overhead ratio);
 * throughput and p50/p99 at 1, 8 and 32 concurrent keep-alive clients, against a minimal FastAPI app whose `def`
-  handler runs the query and serialises it on pyoxigraph (same store folder), each server in its own process.
+  handler runs the query and serialises it on pyoxigraph (same store folder), each server in its own process;
+  each cell alternates the two servers --rounds times (the --seconds split between them), so background load on
+  a shared machine hits both alike.
+
+    python benchmarks/bench_api.py --n 2000 --seconds 3 --throughput lookup --no-recommend   # quick iteration
 
 The client is a small asyncio HTTP/1.1 client on the same machine (so absolute numbers are conservative; the
 ratios are what the goals are about). Results are printed and written to artifacts/api/bench_api.json.
@@ -90,7 +94,9 @@ def serve(kind: str, store: str, port: int) -> None:
         from lskg.kg.store import StoreDir
 
         app = minimal_app(str(StoreDir(store).current.resolve()))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    # keep-alive well past uvicorn's 5 s default: at 32 clients of a slow query, the first connection warmed sits
+    # idle while the others warm up, and a server-side close would end the cell with a broken connection
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, timeout_keep_alive=120)
 
 
 def start_server(kind: str, store: str, port: int) -> subprocess.Popen[bytes]:
@@ -184,6 +190,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200, help="sequential requests per latency cell")
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each throughput cell")
     parser.add_argument("--latency-only", action="store_true", help="skip the throughput cells and /recommend")
+    parser.add_argument("--throughput", nargs="+", default=["lookup", "models_for_context"],
+                        choices=["lookup", "models_for_context", "family_x_data"],
+                        help="queries of the throughput cells")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="each throughput cell alternates the two servers this many times (seconds split)")
+    parser.add_argument("--no-recommend", action="store_true", help="skip /recommend")
     parser.add_argument("--serve", choices=["lskg", "minimal"], help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -223,20 +235,24 @@ def main() -> None:
                 print(f"{name} c=1 p50: direct {cell['direct']['p50_ms']} ms, lskg {cell['lskg']['p50_ms']} ms, "
                       f"minimal {cell['minimal']['p50_ms']} ms")
             throughput: dict[str, dict[str, object]] = {}
-            for name in () if args.latency_only else ("lookup", "models_for_context"):
+            for name in () if args.latency_only else args.throughput:
                 target = "/sparql?query=" + urllib.parse.quote(queries[name])
                 for clients in CONCURRENCY:
                     cell: dict[str, object] = {}
-                    for kind, port in servers.items():
-                        cell[kind] = summary(asyncio.run(_load(port, target, clients, args.seconds, None)),
-                                             args.seconds)
+                    runs: dict[str, tuple[list[float], float]] = {kind: ([], 0.0) for kind in servers}
+                    for _ in range(args.rounds):  # alternate the servers: background noise hits both alike
+                        for kind, port in servers.items():
+                            lat, wall = asyncio.run(_load(port, target, clients, args.seconds / args.rounds, None))
+                            runs[kind] = (runs[kind][0] + lat, runs[kind][1] + wall)
+                    for kind in servers:
+                        cell[kind] = summary(runs[kind], args.seconds)
                     cell["rps_ratio"] = round(cell["lskg"]["rps"] / cell["minimal"]["rps"], 2)  # type: ignore[index]
                     cell["p99_ratio"] = round(cell["lskg"]["p99_ms"] / cell["minimal"]["p99_ms"], 2)  # type: ignore[index]
                     throughput[f"{name}@c{clients}"] = cell
                     print(f"{name} c={clients}: {cell}")
             results["throughput"] = throughput
 
-            if not args.latency_only:
+            if not (args.latency_only or args.no_recommend):
                 results["recommend"] = recommend_latency(store, servers["lskg"], max(20, args.runs // 10))
         finally:
             for process in processes.values():

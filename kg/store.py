@@ -81,12 +81,8 @@ class Store(ABC):
     def replace_graphs(self, graphs: Mapping[NamedNode, Iterable[Triple]]) -> None:
         """Replace each graph's content, all in one atomic update (idempotent re-ingest)."""
         self._writable()
-        parts = []
-        for graph, triples in graphs.items():
-            body = "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
-            parts.append(f"DROP SILENT GRAPH {graph} ;\nINSERT DATA {{ GRAPH {graph} {{\n{body}\n}} }}")
-        if parts:
-            self.update(" ;\n".join(parts))
+        if graphs:
+            self.update(" ;\n".join(replace_graph_update(graph, triples) for graph, triples in graphs.items()))
 
     def replace_dataset(self, quads: Iterable[Quad]) -> None:
         """Replace everything with these quads in one atomic update (a remote rebuild)."""
@@ -119,6 +115,15 @@ class Store(ABC):
     def _writable(self) -> None:
         if self.read_only:
             raise StoreError("the store is open read-only", hint="open it with read_only=False to write")
+
+
+def replace_graph_update(graph: NamedNode | DefaultGraph, triples: Iterable[Triple]) -> str:
+    """A SPARQL Update that empties a graph and fills it again: applied as one request, it is atomic. Terms are
+    written in their N-Triples form by pyoxigraph, so no value can change the request's structure."""
+    body = "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
+    if isinstance(graph, DefaultGraph):
+        return f"CLEAR SILENT DEFAULT ;\nINSERT DATA {{\n{body}\n}}"
+    return f"DROP SILENT GRAPH {graph} ;\nINSERT DATA {{ GRAPH {graph} {{\n{body}\n}} }}"
 
 
 class EmbeddedStore(Store):

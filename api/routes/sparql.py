@@ -14,7 +14,6 @@ from urllib.parse import parse_qsl
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from lskg.api.deps import AppState, get_state
 from lskg.api.errors import retry_headers
@@ -23,6 +22,7 @@ from lskg.api.schemas import SyntaxCheck
 from lskg.api.worker import QueryJob
 from lskg.errors import LskgError, QueryError
 from lskg.ontology.terms import PREFIXES
+from lskg.settings import Settings
 
 router = APIRouter(tags=["SPARQL"])
 _PREFIXES = {name: ns.iri for name, ns in PREFIXES.items()}
@@ -128,10 +128,11 @@ async def _query(request: Request, state: AppState, text: str, params: _Params) 
     return _text(500, f"the query failed: {message}")
 
 
-async def _update(request: Request, state: AppState, text: str, params: _Params) -> Response:
-    settings = state.settings
+def write_denied(request: Request, settings: Settings) -> Response | None:
+    """None when this request may write (updates enabled, the right bearer token), else the answer refusing it.
+    Shared by SPARQL Update and the Graph Store Protocol's writes."""
     if not settings.allow_update:
-        return _text(403, "this endpoint is read-only: SPARQL Update is disabled",
+        return _text(403, "this endpoint is read-only: updates (SPARQL Update, Graph Store writes) are disabled",
                      {"Allow": ALLOW})
     auth = request.headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")
@@ -139,6 +140,13 @@ async def _update(request: Request, state: AppState, text: str, params: _Params)
         return _text(401, "updates need Authorization: Bearer <token>", {"WWW-Authenticate": "Bearer"})
     if not settings.update_token or not hmac.compare_digest(token.strip(), settings.update_token):
         return _text(403, "wrong update token")
+    return None
+
+
+async def _update(request: Request, state: AppState, text: str, params: _Params) -> Response:
+    denied = write_denied(request, state.settings)
+    if denied is not None:
+        return denied
     inspection = inspect_sparql(text)
     if inspection.refused:
         raise QueryError(inspection.refused)
@@ -149,11 +157,7 @@ async def _update(request: Request, state: AppState, text: str, params: _Params)
                              "USING/WITH clause; the protocol allows only one of them")
         text = add_using(text, using, using_named)
     base = _base_iri(request)
-    async with state.write_lock:
-        try:
-            await run_in_threadpool(_apply_update, state, text, base)
-        finally:
-            state.changed()
+    await state.write(_apply_update, state, text, base)
     return Response(status_code=204)
 
 
@@ -227,7 +231,7 @@ async def sparql_get(request: Request) -> Response:
     if not params.all("query"):
         if "text/html" in request.headers.get("accept", ""):
             return RedirectResponse("/", status_code=303)
-        return Response(_service_description(_base_iri(request)), media_type="text/turtle; charset=utf-8")
+        return Response(_service_description(_base_iri(request), state.settings.allow_update), media_type="text/turtle; charset=utf-8")
     if len(request.url.query) > 16 * 1024:
         return _text(414, "the query is too long for a GET URL; POST it (application/sparql-query)")
     try:
@@ -308,12 +312,13 @@ async def sparql_check(q: Annotated[str, Query(max_length=MAX_QUERY_BYTES, descr
     return SyntaxCheck(ok=True, form=inspection.form, message=None)
 
 
-def _service_description(endpoint: str) -> bytes:
+def _service_description(endpoint: str, allow_update: bool) -> bytes:
     results = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
                "Turtle", "N-Triples", "RDF_XML", "JSON-LD"]
     formats = " , ".join(f"<http://www.w3.org/ns/formats/{f}>" for f in results)
+    languages = "sd:SPARQL11Query , sd:SPARQL11Update" if allow_update else "sd:SPARQL11Query"
     return (f"@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .\n"
             f"[] a sd:Service ;\n  sd:endpoint <{endpoint}> ;\n"
-            f"  sd:supportedLanguage sd:SPARQL11Query ;\n"
+            f"  sd:supportedLanguage {languages} ;\n"
             f"  sd:feature sd:UnionDefaultGraph ;\n"
             f"  sd:resultFormat {formats} .\n").encode()

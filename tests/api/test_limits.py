@@ -144,3 +144,16 @@ def test_service_and_load_never_reach_the_network(live_server: LiveServer) -> No
         assert listener.connections == 0
     finally:
         listener.close()
+
+
+def test_job_queued_behind_a_runaway_is_answered(limited: LiveServer) -> None:
+    """Both workers start runaways and a quick query is queued behind one of them (pipelining): when the runaway
+    is killed at the deadline, the quick query goes to another worker and is answered, not lost or timed out."""
+    with httpx.Client(base_url=limited.url, timeout=30, limits=httpx.Limits(max_connections=10)) as http, \
+            concurrent.futures.ThreadPoolExecutor(3) as pool:
+        busy = [pool.submit(http.get, "/sparql", params={"query": RUNAWAY}) for _ in range(2)]
+        quick = pool.submit(http.get, "/sparql", params={"query": "ASK { ?s a lskg:Study }"})
+        answer = quick.result()
+        statuses = sorted(f.result().status_code for f in busy)
+    assert answer.status_code == 200 and answer.json()["boolean"] is True
+    assert statuses == [503, 503]
