@@ -32,6 +32,7 @@ from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryResultsFormat, RdfFor
 
 from lskg.errors import QueryError, StoreError
 from lskg.kg import queries
+from lskg.kg.sparql_text import inspect_sparql
 
 log = logging.getLogger(__name__)
 
@@ -150,8 +151,11 @@ class EmbeddedStore(Store):
 
     def query(self, sparql: str, *, default_graph: list[NamedNode] | None = None,
               named_graphs: list[NamedNode] | None = None) -> QueryResult:
+        # The union of the named graphs is the default graph, unless the request names its dataset: in
+        # pyoxigraph the union flag would override the query's own FROM.
+        union = default_graph is None and not inspect_sparql(sparql).has_dataset
         try:
-            return self._store.query(sparql, use_default_graph_as_union=default_graph is None,
+            return self._store.query(sparql, use_default_graph_as_union=union,
                                      default_graph=default_graph, named_graphs=named_graphs)
         except SyntaxError as exc:
             raise QueryError(f"malformed SPARQL query: {exc}") from exc

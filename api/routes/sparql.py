@@ -17,10 +17,11 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from lskg.api.deps import AppState, get_state
 from lskg.api.errors import retry_headers
-from lskg.api.protocol import accepted_media, add_using, inspect_sparql, negotiate
+from lskg.api.protocol import accepted_media, add_using, negotiate
 from lskg.api.schemas import SyntaxCheck
 from lskg.api.worker import QueryJob
 from lskg.errors import LskgError, QueryError
+from lskg.kg.sparql_text import inspect_sparql
 from lskg.ontology.terms import PREFIXES
 from lskg.settings import Settings
 

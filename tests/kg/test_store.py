@@ -163,3 +163,15 @@ def test_storedir_rebuild_swaps_atomically(tmp_path):
     assert sd.current.resolve() != first and not first.exists()
     with sd.open() as store:
         assert len(store) == 1
+
+
+def test_a_query_naming_its_dataset_is_not_overridden_by_the_union(tiny_store):
+    """FROM picks the default graph; without it, the default graph is the union of all graphs."""
+    from lskg.ontology.terms import ONTOLOGY_GRAPH
+
+    union = tiny_store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s a lskg:Study }")
+    only_ontology = tiny_store.select(f"SELECT (COUNT(*) AS ?n) FROM {ONTOLOGY_GRAPH} WHERE {{ ?s a lskg:Study }}")
+    assert int(union[0]["n"].value) == 4 and int(only_ontology[0]["n"].value) == 0
+    # a 'from' inside a string literal is not a dataset clause
+    text = tiny_store.select("SELECT ?t WHERE { ?s a lskg:Study ; dcterms:title ?t FILTER(!CONTAINS(?t, 'FROM <x>')) }")
+    assert len(text) == 4
