@@ -15,6 +15,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
+from lskg.errors import UnknownConceptError
 from lskg.kg import queries
 from lskg.ontology import Concept, concept_index
 from lskg.ontology.terms import FACET_PROPERTIES
@@ -66,33 +67,26 @@ class Parsed:
 
 
 @functools.lru_cache(maxsize=1)
-def _label_pattern() -> tuple[re.Pattern[str], dict[str, list[Concept]]]:
-    by_label: dict[str, list[Concept]] = {}
-    for c in concept_index().concepts.values():
-        for label in {*c.labels, c.notation or ""}:
-            if len(label) >= 2:
-                by_label.setdefault(_fold(label), []).append(c)
-    labels = sorted(by_label, key=len, reverse=True)  # longest first: "InSAR time series" before "InSAR"
-    alternatives = "|".join(re.escape(lab).replace(r"\ ", r"[\s\-]+") for lab in labels)
-    return re.compile(rf"(?<![\w-])(?:{alternatives})(?:e?s)?(?![\w-])", re.IGNORECASE), by_label
-
-
-def _fold(text: str) -> str:
-    return " ".join(text.lower().replace("-", " ").split())
+def _label_pattern() -> re.Pattern[str]:
+    """Every concept label as one pattern, longest first ("InSAR time series" before "InSAR"), tolerant of
+    case, hyphens and spacing, and of a plural ending; what a match names is decided by ConceptIndex.resolve."""
+    labels = {lab for c in concept_index().concepts.values() for lab in {*c.labels, c.notation or ""} if len(lab) >= 2}
+    words = sorted({" ".join(lab.lower().replace("-", " ").split()) for lab in labels}, key=len, reverse=True)
+    alternatives = "|".join(re.escape(w).replace(r"\ ", r"[\s\-]+") for w in words)
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?:e?s)?(?![\w-])", re.IGNORECASE)
 
 
 def recognise(question: str) -> Parsed:
     parsed = Parsed()
-    pattern, by_label = _label_pattern()
     rest = question
-    for m in pattern.finditer(question):
-        key = _fold(m.group(0))
-        candidates = by_label.get(key) or by_label.get(key[:-1]) or by_label.get(key[:-2]) or []
-        if candidates:
-            concept = min(candidates, key=lambda c: (_fold(c.pref_label) != key, c.iri))
-            if concept not in parsed.concepts:
-                parsed.concepts.append(concept)
-            rest = rest.replace(m.group(0), " ")
+    for m in _label_pattern().finditer(question):
+        try:
+            concept = concept_index().resolve(m.group(0))
+        except UnknownConceptError:
+            continue
+        if concept not in parsed.concepts:
+            parsed.concepts.append(concept)
+        rest = rest.replace(m.group(0), " ")
     for name, regex in _INTENTS:
         if re.search(regex, question, re.IGNORECASE):
             parsed.template = TEMPLATES[name]

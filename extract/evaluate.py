@@ -30,8 +30,8 @@ from lskg.errors import InputError, UnknownConceptError
 from lskg.extract.document import Document
 from lskg.extract.output import families, most_specific
 from lskg.extract.readers.jsonl import study_from_record
-from lskg.extract.vocabulary import fold
 from lskg.ontology import ConceptIndex, concept_index
+from lskg.ontology.labels import fold
 from lskg.records import StudyFacts
 
 SCORED = ("families", "data", "landslide_types", "tasks")

@@ -10,56 +10,23 @@ are not read as concepts.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from lskg.ontology import Concept, ConceptIndex
+from lskg.ontology.labels import fold, to_ascii
 
-SPELLING = [(re.compile(p), r) for p, r in (
-    (r"isation", "ization"), (r"ised\b", "ized"), (r"ising\b", "izing"), (r"yse\b", "yze"), (r"ysed\b", "yzed"),
-    (r"lling\b", "ling"), (r"lled\b", "led"), (r"elling\b", "eling"), (r"ographic", "ographic"),
-    (r"\bcolour", "color"), (r"\bmodelling", "modeling"), (r"centre\b", "center"),
-    (r"\bimager(?:y|ies)\b", "image"), (r"\bimages\b", "image"),
-)]
-"""Spelling variants, and "images"/"imagery" as one word: "multi-temporal images" is "multi-temporal imagery"."""
-NON_KEY = re.compile(r"[^a-z0-9+]")
 NON_KEY_CASED = re.compile(r"[^A-Za-z0-9+]")
-
-
-def _ascii(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-
-
-def fold(text: str) -> str:
-    """The case-, hyphen-, space- and spelling-insensitive key of a label or a stretch of text."""
-    text = _ascii(text).lower()
-    for pattern, repl in SPELLING:
-        text = pattern.sub(repl, text)
-    return NON_KEY.sub("", text)
 
 
 def fold_cased(text: str) -> str:
     """The hyphen- and space-insensitive, case-preserving key (for acronyms)."""
-    return NON_KEY_CASED.sub("", _ascii(text))
+    return NON_KEY_CASED.sub("", to_ascii(text))
 
 
 def is_acronym(label: str) -> bool:
     """``AE``, ``SVM``, ``GF-2``, ``DEM``, ``RF``: short, upper-case; matched case-sensitively."""
     letters = re.sub(r"[^A-Za-z]", "", label)
     return bool(letters) and letters.isupper() and len(letters) <= 6 and " " not in label.strip()
-
-
-def singular_forms(word: str) -> list[str]:
-    """Candidate singulars of the last word of a mention: ``CNNs`` -> ``CNN``, ``studies`` -> ``study``."""
-    forms = []
-    lower = word.lower()
-    if lower.endswith("ies") and len(word) > 4:
-        forms.append(word[:-3] + ("Y" if word[-3:].isupper() else "y"))
-    if lower.endswith(("ses", "xes", "ches", "shes")) and len(word) > 4:
-        forms.append(word[:-2])
-    if lower.endswith("s") and not lower.endswith("ss") and len(word) > 2:
-        forms.append(word[:-1])
-    return forms
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
 from lskg.errors import UnknownConceptError
+from lskg.ontology.labels import fold, singular_forms
 from lskg.ontology.terms import (
     CANDIDATE,
     FACET_SCHEMES,
@@ -81,7 +82,7 @@ class ConceptIndex:
         self.concepts = concepts
         self._by_label: dict[str, list[Concept]] = {}
         for concept in concepts.values():
-            for key in {_fold(label) for label in (*concept.labels, concept.local_name, concept.notation or "")}:
+            for key in {fold(label) for label in (*concept.labels, concept.local_name, concept.notation or "")}:
                 if key:
                     self._by_label.setdefault(key, []).append(concept)
 
@@ -122,17 +123,19 @@ class ConceptIndex:
         return [c for c in self.concepts.values() if c.facet == facet]
 
     def resolve(self, label: str, facet: Facet | None = None) -> Concept:
-        """The concept with this IRI, local name, notation, prefLabel or altLabel (case- and
-        hyphen-insensitive, singular or plural). Raises UnknownConceptError with the closest labels."""
+        """The concept with this IRI, local name, notation, prefLabel or altLabel, compared with
+        ``labels.fold`` (case, hyphens, spaces and spelling variants do not matter), singular or plural.
+        Raises UnknownConceptError with the closest labels."""
         if label in self.concepts:
             concept = self.concepts[label]
             if facet is None or concept.facet == facet:
                 return concept
-        key = _fold(label)
-        for candidate_key in (key, key[:-1] if key.endswith("s") else key, key[:-2] if key.endswith("es") else key):
+        words = label.split()
+        keys = [fold(label)] + [fold(" ".join([*words[:-1], s])) for s in singular_forms(words[-1])] if words else []
+        for candidate_key in keys:
             matches = [c for c in self._by_label.get(candidate_key, []) if facet is None or c.facet == facet]
             if matches:
-                return min(matches, key=lambda c: (_fold(c.pref_label) != candidate_key, c.iri))
+                return min(matches, key=lambda c: (fold(c.pref_label) != candidate_key, c.iri))
         names = sorted({lab for c in self.concepts.values() if facet is None or c.facet == facet for lab in c.labels})
         suggestions = difflib.get_close_matches(label, names, n=3, cutoff=0.5)
         raise UnknownConceptError(label, facet=facet, suggestions=suggestions)
@@ -179,9 +182,6 @@ def candidate_iri(label: str) -> str:
 def _text(term: object) -> str:
     return term.value if isinstance(term, Literal) else str(term)
 
-
-def _fold(label: str) -> str:
-    return " ".join(label.lower().replace("-", " ").replace("_", " ").split())
 
 
 @functools.lru_cache(maxsize=1)

@@ -15,7 +15,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from lskg.extract.mentions import Mention, mentions, register_extensions
-from lskg.extract.vocabulary import Vocabulary, fold, fold_cased, singular_forms
+from lskg.extract.vocabulary import Vocabulary, fold_cased
+from lskg.ontology.labels import fold, singular_forms
 
 NAME = "lskg.facet_ruler.v1"
 FACTORY = "lskg_facet_ruler_v1"

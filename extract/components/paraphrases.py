@@ -22,7 +22,8 @@ from spacy.tokens import Doc
 
 from lskg.extract.components.facet_ruler import VocabularyComponent
 from lskg.extract.mentions import Mention, mentions
-from lskg.extract.vocabulary import Vocabulary, fold, singular_forms
+from lskg.extract.vocabulary import Vocabulary
+from lskg.ontology.labels import fold, singular_forms
 
 NAME = "lskg.paraphrases.v1"
 FACTORY = "lskg_paraphrases_v1"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lskg.errors import InputError
-from lskg.extract.citations import Citation, clean_markup, find_citations, scopes
+from lskg.extract.citations import Citation, clean_markup, find_citations, fold_name, scopes
 from lskg.extract.document import Document, Passage
 from lskg.extract.readers.registry import read_text, register
 from lskg.extract.sentences import sentence_spans
@@ -102,18 +102,12 @@ def cited_works(text: str) -> list[CitedWork]:
     for work in works.values():
         base = work.citation.base_id
         if base in taken:
-            extra = _fold(work.citation.second) if work.citation.second else "etal"
+            extra = fold_name(work.citation.second) if work.citation.second else "etal"
             work.id = f"{base}-{extra}"
         else:
             work.id = base
         taken[base] = taken.get(base, 0) + 1
     return list(works.values())
-
-
-def _fold(name: str | None) -> str:
-    from lskg.extract.citations import fold_name
-
-    return fold_name(name or "")
 
 
 def _without_citations(text: str) -> str:
