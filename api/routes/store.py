@@ -116,25 +116,17 @@ def _exists(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> bool:
 
 # ---- writes (run by AppState.write: one at a time, in a thread) -------------------------------------------------
 
-def _put(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph, parts: list[tuple[ox.RdfFormat, bytes]],
-         base: str) -> bool:
-    """Replace the graph; True when it was created."""
+def _write(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph, parts: list[tuple[ox.RdfFormat, bytes]],
+           base: str, replace: bool) -> bool:
+    """Replace the graph (PUT, one atomic update) or merge into it (POST); True when it was created."""
     quads = _parse(parts, graph, base)
     existed = _exists(store, graph)
     if not existed:
         store.add_graph(graph)
-    store.update(replace_graph_update(graph, [q.triple for q in quads]))  # one atomic request
-    return not existed
-
-
-def _post(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph, parts: list[tuple[ox.RdfFormat, bytes]],
-          base: str) -> bool:
-    """Merge into the graph; True when it was created."""
-    quads = _parse(parts, graph, base)
-    existed = _exists(store, graph)
-    if not existed:
-        store.add_graph(graph)
-    store.extend(quads)
+    if replace:
+        store.update(replace_graph_update(graph, [q.triple for q in quads]))
+    else:
+        store.extend(quads)
     return not existed
 
 
@@ -207,8 +199,7 @@ async def _handle(request: Request, direct: str | None) -> Response:
             location = f"{_base_iri(request).rstrip('/')}/{uuid.uuid4().hex}"
             graph = ox.NamedNode(location)
         base = graph.value if isinstance(graph, ox.NamedNode) else _base_iri(request)
-        apply = _put if request.method == "PUT" else _post
-        created = await state.write(apply, native, graph, parts, base)
+        created = await state.write(_write, native, graph, parts, base, request.method == "PUT")
         if location is not None:
             return Response(status_code=201, headers={"Location": location})
         return Response(status_code=201 if created else 204)
