@@ -13,14 +13,17 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from lskg import __version__
 from lskg.api import errors
 from lskg.api.deps import AppState
-from lskg.api.routes import ask, concepts, ontology, pages, recommend, sparql, store, studies
+from lskg.api.routes import ask, concepts, health, ontology, pages, recommend, sparql, store, studies
+from lskg.api.routes.sparql import HOST
 from lskg.errors import ConfigError
 from lskg.settings import Settings
 
@@ -41,7 +44,7 @@ Errors of the REST endpoints share one JSON shape: `{"error": {"code", "message"
 def create_app(settings: Settings) -> FastAPI:
     if settings.allow_update and not settings.update_token:
         raise ConfigError("updates are enabled but no update token is set",
-                          hint="pass --token (or set LSKG_UPDATE_TOKEN)")
+                          hint="set LSKG_UPDATE_TOKEN, or pass --token-file FILE")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,14 +57,41 @@ def create_app(settings: Settings) -> FastAPI:
             await state.close()
 
     app = FastAPI(title="lskg", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  responses={})
+                  responses={}, docs_url=None, redoc_url=None)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"],
                        allow_headers=["*"], expose_headers=["Retry-After", "Content-Type"], max_age=3600)
     errors.install(app)
-    for module in (sparql, store, studies, concepts, recommend, ask, ontology, pages):
+
+    @app.middleware("http")
+    async def checked_host(request: Request, call_next):  # type: ignore[no-untyped-def]
+        """Absolute URLs (the page's script links, the service description, Location headers) are built from
+        the Host header unless ``base_url`` is set: a Host that is not hostname[:port] is refused."""
+        host = request.headers.get("host")
+        if host is not None and not HOST.fullmatch(host):
+            return PlainTextResponse("the Host header must be a hostname or an address, with an optional port\n",
+                                     status_code=400)
+        response: Response = await call_next(request)
+        return response
+
+    for module in (sparql, store, studies, concepts, recommend, ask, ontology, pages, health):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _swagger_ui(app)
     return app
+
+
+def _swagger_ui(app: FastAPI) -> None:
+    """``/docs``: Swagger UI served from the ``swagger-ui-bundle`` package's files (no CDN)."""
+    import swagger_ui_bundle
+
+    app.mount("/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="lskg API",
+                                   swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs/assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs/assets/favicon-32x32.png")
 
 
 def app_from_env() -> FastAPI:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from lskg.errors import LskgError
+from lskg.errors import LskgError, QueryError, StoreError
 
 RETRY_AFTER_S = 2
 
@@ -17,6 +17,18 @@ class OverloadedError(LskgError):
 
     code = "LSKG-E106"
     http_status = 503
+
+
+class WorkerMemoryError(StoreError):
+    """A request made its worker process hit the worker memory limit (answered 503 with Retry-After)."""
+
+    code = "LSKG-E108"
+
+
+class WorkerCrashedError(QueryError):
+    """A request crashed the query engine in its worker process; only that request fails (400)."""
+
+    code = "LSKG-E109"
 
 
 class NotFoundError(LskgError):

@@ -1,17 +1,19 @@
-"""Where SPARQL queries run: a pool of worker processes (hard deadline), or inline for stores a worker cannot open.
+"""Where SPARQL requests run: a pool of worker processes (hard deadline), or inline for a remote SPARQL server.
 
-``ProcessPool``: ``size`` processes, each holding a read-only pyoxigraph store of the live store folder. A job is
-written to a worker's socket at once when the worker is idle, or queued behind its running job when that job
-started less than ``pipeline_s`` ago (pipelining: the worker starts the next job the moment it answers, without
-waiting for the server's event loop to hand it over); otherwise the request waits, in a bounded queue (past
-``max_queue`` waiting jobs, or when no worker frees up before the deadline, it is refused as overloaded). The
-answer comes back as bytes already serialised. A watchdog kills the worker of a job still running at the deadline
-(counted from when the worker began it) and starts a fresh one; the caller gets QueryTimeoutError (503) and a job
-queued behind it goes to another worker. The event loop never blocks: the sockets are asyncio protocols.
+``ProcessPool``: ``size`` processes (see ``lskg.api.worker``), each holding a handle on the live store generation
+(read-only; or one read-write worker for a server with updates enabled). A job is written to a worker's socket
+at once when the worker is idle, or queued behind its running job when that job started less than
+``pipeline_s`` ago (pipelining: the worker starts the next job the moment it answers, without waiting for the
+server's event loop to hand it over); otherwise the request waits, in a bounded queue (past ``max_queue`` waiting
+jobs, or when no worker frees up before the deadline, it is refused as overloaded). The answer comes back as
+bytes already serialised. A watchdog kills the worker of a job still running at the deadline (counted from when
+the worker began it; updates included) and starts a fresh one; the caller gets QueryTimeoutError (503) and a job
+queued behind it goes to another worker. A worker that dies on its own (out of memory, a crash in the engine)
+costs only the request it was running: the caller gets a 503 (memory) or a 400 (crash) and a fresh worker
+starts. The event loop never blocks: the sockets are asyncio protocols.
 
-``InlinePool``: for a remote SPARQL server or an in-memory store (and the writable store of an update-enabled
-server when it is not on disk) the job runs in a thread. The deadline still answers the client with 503, but the
-thread runs on until the store returns (a remote server enforces its own limits).
+``InlinePool``: for a remote SPARQL server the job runs in a thread (the guard included). The deadline still
+answers the client with 503, but the thread runs on until the remote server returns (it enforces its own limits).
 """
 
 from __future__ import annotations
@@ -19,30 +21,62 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import json
 import logging
+import os
 import pickle
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import asdict
+from typing import IO, Any
 
 from starlette.concurrency import run_in_threadpool
 
-from lskg.api.errors import OverloadedError
-from lskg.api.worker import _HEADER, QueryJob, Reply, Runner, evaluate
+from lskg.api.errors import OverloadedError, WorkerCrashedError, WorkerMemoryError
+from lskg.api.worker import _HEADER, Job, Limits, Refused, Reply, Runner, UpdateJob, handle, read_request
 from lskg.errors import QueryTimeoutError, StoreError
 
 log = logging.getLogger(__name__)
 
 
-def _start_process(child: socket.socket) -> subprocess.Popen[bytes]:
+def _start_process(child: socket.socket, limits: Limits, writable: bool,
+                   stderr: IO[bytes]) -> subprocess.Popen[bytes]:
     # A plain subprocess (not multiprocessing): it never re-imports the server's __main__ module, starts no
-    # resource tracker, and holds nothing of the server but the socket.
+    # resource tracker, and holds nothing of the server but the socket. Its stderr goes to a temporary file that
+    # tells, if it dies, whether it ran out of memory.
+    # Few malloc arenas: each reserves 64 MiB of address space, which counts against the worker's memory limit.
     fd = child.fileno()
-    return subprocess.Popen([sys.executable, "-m", "lskg.api.worker", str(fd)], pass_fds=(fd,),
-                            stdin=subprocess.DEVNULL, close_fds=True)
+    return subprocess.Popen([sys.executable, "-m", "lskg.api.worker", str(fd), json.dumps(asdict(limits)),
+                             "rw" if writable else "ro"], pass_fds=(fd,), stdin=subprocess.DEVNULL,
+                            stderr=stderr, close_fds=True, env={**os.environ, "MALLOC_ARENA_MAX": "2"})
+
+
+MEMORY_SIGNS = ("memory allocation", "MemoryError", "std::bad_alloc", "std::system_error", "Cannot allocate memory")
+"""What a worker's last words say when it hit its address-space limit (Rust, Python, RocksDB's C++)."""
+
+
+def _death(process: Any, stderr: IO[bytes], limits: Limits) -> StoreError:
+    """What to tell the client whose request was running when its worker died on its own."""
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=1)
+    tail = b""
+    with contextlib.suppress(OSError, ValueError):
+        stderr.seek(0, 2)
+        stderr.seek(max(0, stderr.tell() - 65536))
+        tail = stderr.read()
+    text = tail.decode("utf-8", "replace")
+    code = process.returncode
+    if any(sign in text for sign in MEMORY_SIGNS) or "out of memory" in text.lower():
+        log.warning("a query worker ran out of memory (%d MiB): %s", limits.memory_mib, text.strip()[-300:])
+        return WorkerMemoryError(f"the request used more than this endpoint's limit of {limits.memory_mib} MiB "
+                                 "and was stopped", hint="narrow the query, or add LIMIT")
+    log.error("a query worker died (exit status %s): %s", code, text.strip()[:1500])
+    return WorkerCrashedError(f"the request crashed the query engine (exit status {code}); it was not answered",
+                              hint="simplify the request; the endpoint itself is unaffected")
 
 
 class _Requeue(Exception):
@@ -62,19 +96,22 @@ class _Worker(asyncio.Protocol):
     """One worker process and its socket. Jobs are written at once (at most ``depth`` in flight, answered in
     order); ``data_received`` resolves them as the framed answers arrive, and the next job's clock starts."""
 
-    def __init__(self, pool: ProcessPool, process: Any) -> None:
+    def __init__(self, pool: ProcessPool, process: Any, stderr: IO[bytes]) -> None:
         self.pool = pool
         self.process = process
+        self.stderr = stderr
         self.transport: asyncio.Transport | None = None
         self.inflight: collections.deque[_Entry] = collections.deque()
         self.buffer = bytearray()
         self.dead = False
+        self.greeted = False
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def submit(self, data: bytes, entry: _Entry) -> None:
-        if not self.inflight:
+        if not self.inflight and self.greeted:  # a starting worker's clock starts when it is ready
             entry.started = time.monotonic()
         self.inflight.append(entry)
         assert self.transport is not None
@@ -90,6 +127,14 @@ class _Worker(asyncio.Protocol):
                 break
             reply = pickle.loads(memoryview(buffer)[header:header + size])
             del buffer[:header + size]
+            if not self.greeted:  # the first frame: how the worker is confined
+                self.greeted = True
+                self.pool.confinement = reply[1]
+                if self.inflight:
+                    self.inflight[0].started = time.monotonic()
+                if not self.ready.done():
+                    self.ready.set_result(None)
+                continue
             entry = self.inflight.popleft()
             if self.inflight:
                 self.inflight[0].started = time.monotonic()
@@ -98,9 +143,10 @@ class _Worker(asyncio.Protocol):
             self.pool._freed(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if not self.dead:  # the process died on its own (out of memory?)
-            self.pool._replace(self, StoreError("the query worker stopped unexpectedly (out of memory?)",
-                                                hint="retry; if it happens again, narrow the query"))
+        if not self.ready.done():
+            self.ready.set_result(None)
+        if not self.dead:  # the process died on its own (out of memory, a crash in the engine)
+            self.pool._replace(self, _death(self.process, self.stderr, self.pool.limits))
 
     def fail(self, head: BaseException) -> None:
         """Kill the process; the running job gets ``head``, the jobs queued behind it go to other workers."""
@@ -115,6 +161,8 @@ class _Worker(asyncio.Protocol):
         self.inflight.clear()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
+        with contextlib.suppress(OSError):
+            self.stderr.close()
 
 
 class ProcessPool:
@@ -123,10 +171,15 @@ class ProcessPool:
     while the server hands over the next job. A job's time limit counts from when the worker begins it; a job
     queued behind one that is killed at its deadline is sent to another worker."""
 
-    def __init__(self, path: Callable[[], str], *, size: int, timeout: float, max_queue: int, depth: int = 2,
-                 pipeline_s: float = 0.05) -> None:
-        self._path = path
-        self.size = max(1, size)
+    def __init__(self, key: Callable[[], tuple[str, str]], *, size: int, timeout: float, max_queue: int,
+                 limits: Limits, writable: bool = False, depth: int = 2, pipeline_s: float = 0.05) -> None:
+        self._key = key
+        """(store root, generation name) the workers should read: they reopen when it changes."""
+        self.limits = limits
+        self.writable = writable
+        self.confinement: dict[str, Any] = {}
+        """What the latest worker reported: its network isolation and memory limit."""
+        self.size = 1 if writable else max(1, size)
         self.timeout = timeout
         self.max_queue = max_queue
         self.depth = max(1, depth)
@@ -141,17 +194,28 @@ class ProcessPool:
         self.replaced = 0
 
     async def start(self) -> None:
+        """Start the workers and wait (at most 60 s) until each has said how it is confined."""
         await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(60):
+                await asyncio.gather(*(w.ready for w in self._workers))
+        if not self.confinement.get("network"):
+            log.warning("the query workers could not be cut off the network; SERVICE and LOAD are refused by the "
+                        "parser only")
+        else:
+            log.info("query workers: %s, memory limit %s MiB", self.confinement.get("network"),
+                     self.confinement.get("memory_mib"))
         self._watchdog = asyncio.get_running_loop().create_task(self._watch())
 
     async def _spawn(self) -> None:
         parent, child = socket.socketpair()
+        stderr = tempfile.TemporaryFile()
         try:
-            process = await asyncio.to_thread(_start_process, child)
+            process = await asyncio.to_thread(_start_process, child, self.limits, self.writable, stderr)
         finally:
             child.close()
-        _, worker = await asyncio.get_running_loop().create_unix_connection(lambda: _Worker(self, process),
-                                                                              sock=parent)
+        _, worker = await asyncio.get_running_loop().create_unix_connection(
+            lambda: _Worker(self, process, stderr), sock=parent)
         if self._closed:
             worker.fail(StoreError("the server is stopping"))
             return
@@ -178,11 +242,11 @@ class ProcessPool:
                 if worker.inflight and (started := worker.inflight[0].started) is not None \
                         and now - started > self.timeout:
                     self._replace(worker, QueryTimeoutError(
-                        f"the query ran longer than this endpoint's limit of {self.timeout:g} s and was stopped",
+                        f"the request ran longer than this endpoint's limit of {self.timeout:g} s and was stopped",
                         hint="add LIMIT, narrow the patterns, or avoid unconnected patterns (cartesian products)"))
 
     def reopen(self) -> None:
-        """The store changed (an update, or a rebuild swapped the folder): workers reopen it on their next job."""
+        """The data changed (an update through this server): memos keyed on the generation are dropped."""
         self.generation += 1
 
     def _pick(self) -> _Worker | None:
@@ -244,13 +308,13 @@ class ProcessPool:
                     with contextlib.suppress(ValueError):
                         self._waiters.remove(waiter)
 
-    async def run(self, job: QueryJob) -> Reply:
+    async def run(self, job: Job) -> Reply:
         if self._queued() >= self.max_queue:
             raise OverloadedError(f"{self._queued()} queries are already waiting for this endpoint",
                                   hint="retry in a few seconds")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
-        data = pickle.dumps((self.generation, self._path(), job), protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps((self._key(), job), protocol=pickle.HIGHEST_PROTOCOL)
         data = _HEADER.pack(len(data)) + data
         while True:
             worker = await self._acquire(deadline)
@@ -283,14 +347,21 @@ class ProcessPool:
 
 
 class InlinePool:
-    def __init__(self, runner: Callable[[], Runner], *, timeout: float, max_queue: int) -> None:
+    """A remote SPARQL server's jobs, in threads: the guard runs here (there is no local engine to crash), then
+    the remote server evaluates."""
+
+    def __init__(self, runner: Runner, update: Callable[[str], None], *, timeout: float, max_queue: int,
+                 limits: Limits) -> None:
         self._runner = runner
+        self._update = update
         self.timeout = timeout
         self.max_queue = max_queue
+        self.limits = limits
         self.generation = 0
         self._running = 0
         self.replaced = 0
         self.size = 0
+        self.confinement: dict[str, Any] = {"network": None, "memory_mib": None, "remote": True}
 
     async def start(self) -> None:
         pass
@@ -298,15 +369,25 @@ class InlinePool:
     def reopen(self) -> None:
         self.generation += 1
 
-    async def run(self, job: QueryJob) -> Reply:
+    def _handle(self, job: Job) -> Reply:
+        if isinstance(job, UpdateJob):
+            try:
+                read_request(job.text, self.limits, update=True)
+                self._update(job.text)
+            except Refused as exc:
+                return exc.reply
+            return ("done", None)
+        return handle(None, self._runner, job, self.limits, writable=False)
+
+    async def run(self, job: Job) -> Reply:
         if self._running >= self.max_queue:
             raise OverloadedError(f"{self._running} queries are already running", hint="retry in a few seconds")
         self._running += 1
         try:
             async with asyncio.timeout(self.timeout):
-                return await run_in_threadpool(evaluate, self._runner(), job)
+                return await run_in_threadpool(self._handle, job)
         except TimeoutError:
-            raise QueryTimeoutError(f"the query ran longer than this endpoint's limit of {self.timeout:g} s",
+            raise QueryTimeoutError(f"the request ran longer than this endpoint's limit of {self.timeout:g} s",
                                     hint="add LIMIT or narrow the patterns") from None
         finally:
             self._running -= 1

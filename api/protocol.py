@@ -1,7 +1,7 @@
-"""SPARQL 1.1 Protocol pieces that run before evaluation: the request guard and content negotiation.
+"""SPARQL 1.1 Protocol pieces: the protocol's USING parameters and content negotiation.
 
-The request guard uses ``lskg.kg.sparql_text.inspect_sparql`` (a light tokenizer) to refuse what must never reach
-pyoxigraph: ``SERVICE`` (a live HTTP request, loopback included) and ``LOAD``.
+The request guard (SERVICE and LOAD refused, decided on a full parse) runs in the worker processes: see
+``lskg.api.worker`` and ``lskg.kg.sparql_text.guard``.
 
 ``negotiate`` picks the response format from the Accept header (q-values and wildcards honoured), by query
 form, with the ``format``/``output`` aliases that SPARQLWrapper and browsers send.
@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from pyoxigraph import NamedNode
 
 from lskg.errors import QueryError
-from lskg.kg.sparql_text import TOKENS, Inspection, inspect_sparql
+from lskg.kg.sparql_text import TOKENS
 
 
 def add_using(update: str, using: list[str], using_named: list[str]) -> str:
     """The protocol's ``using-graph-uri`` / ``using-named-graph-uri``: a USING / USING NAMED clause before the
     WHERE of every operation (the caller has checked that the request has no USING/WITH of its own). The IRIs
-    are validated and written by pyoxigraph, so a value cannot change the request's structure."""
+    are validated and written by pyoxigraph, so a value cannot change the request's structure; the result is
+    guarded again before it runs. Runs in a worker."""
     try:
         clause = "".join(f" USING {NamedNode(g)}" for g in using) + "".join(
             f" USING NAMED {NamedNode(g)}" for g in using_named) + " "
@@ -36,13 +37,6 @@ def add_using(update: str, using: list[str], using_named: list[str]) -> str:
     for cut in reversed(cuts):
         update = update[:cut] + clause + update[cut:]
     return update
-
-
-def check_refused(text: str) -> Inspection:
-    inspection = inspect_sparql(text)
-    if inspection.refused:
-        raise QueryError(inspection.refused, hint="query the data of this graph only")
-    return inspection
 
 
 # ---- content negotiation ----------------------------------------------------------------------------------

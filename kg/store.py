@@ -9,12 +9,15 @@ A remote server must be configured the same way (``oxigraph serve --union-defaul
 
 On disk, a store directory holds ``current`` (a symlink to the live ``data-*`` folder). A build writes a fresh
 folder and swaps the link atomically (``StoreDir.rebuild``), so a failed or killed build leaves the previous
-graph as it was.
+graph as it was; ``lskg add`` does the same with a copy of the live folder (``StoreDir.update``). Writers hold
+the store's lock (``StoreDir.lock``); readers pin the generation they read (``StoreDir.open_reader``), and a
+folder is deleted only when it is neither ``current`` nor pinned.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import re
@@ -133,6 +136,7 @@ class EmbeddedStore(Store):
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path else None
         self.read_only = read_only and path is not None
+        self._pins: list[int] = []
         try:
             if path is None:
                 self._store = ox.Store()
@@ -182,10 +186,25 @@ class EmbeddedStore(Store):
     def __len__(self) -> int:
         return len(self._store)
 
+    def pin(self, fd: int) -> None:
+        """Hold ``fd`` (a shared lock on this generation's readers marker) until :meth:`close`."""
+        self._pins.append(fd)
+
+    def __del__(self) -> None:
+        for fd in getattr(self, "_pins", ()):  # a handle dropped without close(): unpin its generation
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
     def close(self) -> None:
-        if not self.read_only and self.path is not None:
-            self._store.flush()
-        del self._store
+        if not hasattr(self, "_store"):
+            return
+        try:
+            if not self.read_only and self.path is not None:
+                self._store.flush()
+        finally:
+            del self._store
+            while self._pins:
+                os.close(self._pins.pop())
 
 
 class RemoteStore(Store):
@@ -262,8 +281,26 @@ class RemoteStore(Store):
         self._http.close()
 
 
+class StoreLockedError(StoreError):
+    """Another process holds the store's writer lock (a build, an add, or a server with updates enabled)."""
+
+    code = "LSKG-E203"
+
+
 class StoreDir:
-    """A store folder on disk with atomic rebuilds: ``current`` -> ``data-<stamp>``."""
+    """A store folder on disk: ``current`` -> ``data-<stamp>``, one writer at a time, readers that pin a generation.
+
+    * ``lock()``: the writer lock (``fcntl.flock`` on ``<root>/.lock``). Builds, ``lskg add`` and servers with
+      updates enabled hold it, so two writers never interleave.
+    * ``rebuild()`` / ``update()``: write a new generation (empty, or a copy of the current one) in a fresh folder
+      and swap ``current`` to it in one atomic step. ``current`` never points to a missing folder.
+    * ``open_reader()``: a read-only handle on the current generation that holds a shared lock on
+      ``<data-folder>.readers`` until closed. Old generations are deleted only when no reader holds them, so a
+      server that still answers from one never sees it vanish; it switches by calling ``open_reader()`` again.
+    """
+
+    LOCK_FILE = ".lock"
+    READERS_SUFFIX = ".readers"
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
@@ -275,18 +312,141 @@ class StoreDir:
     def exists(self) -> bool:
         return self.current.exists()
 
+    def generation(self) -> str:
+        """The name of the data folder ``current`` points to (one readlink: cheap enough to poll per request)."""
+        try:
+            return os.path.basename(os.readlink(self.current))
+        except OSError:
+            raise self._missing() from None
+
+    def _missing(self) -> StoreError:
+        return StoreError(f"no graph at {self.root}", hint="run `lskg build` first (or pass --store)")
+
+    # The writer lock.
+
+    @contextlib.contextmanager
+    def lock(self, *, wait: float | None = 0, holder: str = "") -> Iterator[None]:
+        """Hold the store's exclusive writer lock. ``wait=0`` fails at once with :class:`StoreLockedError` naming
+        the holder; a number waits that many seconds first; ``None`` waits for as long as it takes."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / self.LOCK_FILE
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            deadline = None if wait is None else time.monotonic() + max(wait, 0)
+            delay = 0.01
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise self._locked_error(path, wait) from None
+                    time.sleep(delay if deadline is None else min(delay, max(deadline - time.monotonic(), 0)))
+                    delay = min(delay * 2, 0.2)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{holder or 'lskg'}\n{os.getpid()}\n".encode(), 0)
+            log.debug("%s: writer lock taken by %s", self.root, holder)
+            try:
+                yield
+            finally:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, 0)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def _locked_error(self, path: Path, wait: float | None) -> StoreLockedError:
+        holder, pid = "another lskg process", ""
+        with contextlib.suppress(OSError):
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            if lines and lines[0].strip():
+                holder = f"`{lines[0].strip()}`"
+            if len(lines) > 1 and lines[1].strip().isdigit():
+                pid = f" (pid {lines[1].strip()})"
+        waited = f" (waited {wait:g} s)" if wait else ""
+        return StoreLockedError(
+            f"the store {self.root} is locked by {holder}{pid}{waited}",
+            hint="wait for it to finish (or stop it) and try again, or pass --wait SECONDS to wait for the lock; "
+                 "a server started with --allow-update holds the lock while it runs: write through its "
+                 "/sparql update endpoint instead")
+
+    # Readers.
+
     def open(self, *, read_only: bool = True) -> EmbeddedStore:
+        """The current generation: read-only through :meth:`open_reader`; writable in place (the caller holds
+        :meth:`lock`, and nothing else reads the folder while it writes)."""
+        if read_only:
+            return self.open_reader()
         if not self.exists():
-            raise StoreError(f"no graph at {self.root}", hint="run `lskg build` first (or pass --store)")
-        return EmbeddedStore(self.current.resolve(), read_only=read_only)
+            raise self._missing()
+        return EmbeddedStore(self.current.resolve(), read_only=False)
+
+    def open_reader(self) -> EmbeddedStore:
+        """A read-only handle on the current generation that pins it (a shared lock on ``<folder>.readers``)
+        until closed, so no writer deletes the folder underneath it."""
+        for _ in range(100):
+            name = self.generation()
+            folder = self.root / name
+            marker = folder.with_name(name + self.READERS_SUFFIX)
+            fd = os.open(marker, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH)  # waits only while a writer is deleting this very folder
+                pinned = os.path.samestat(os.fstat(fd), os.stat(marker)) and folder.is_dir()
+            except OSError:
+                pinned = False
+            if pinned:
+                try:
+                    store = EmbeddedStore(folder, read_only=True)
+                except BaseException:
+                    os.close(fd)
+                    raise
+                store.pin(fd)
+                return store
+            os.close(fd)
+            if self.generation() == name and not folder.is_dir():
+                raise StoreError(f"the store {self.root} is damaged: `current` points to {name}, which is missing",
+                                 hint="rebuild it with `lskg build`")
+            time.sleep(0.01)  # that generation was collected between readlink and flock: read `current` again
+        raise StoreError(f"cannot pin a generation of {self.root}: `current` keeps moving",
+                         hint="try again when the builds writing this store have finished")
+
+    # Writers (the caller holds lock()).
+
+    def _fresh_folder(self) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f"data-{time.strftime('%Y%m%dT%H%M%S')}-", dir=self.root))
 
     @contextlib.contextmanager
     def rebuild(self) -> Iterator[EmbeddedStore]:
-        """Yield an empty store in a fresh folder; on success it becomes ``current``, on failure it is
-        deleted and ``current`` is untouched."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        fresh = Path(tempfile.mkdtemp(prefix=f"data-{time.strftime('%Y%m%dT%H%M%S')}-", dir=self.root))
+        """Yield an empty store in a fresh folder; on success it becomes ``current``, on failure it is deleted
+        and ``current`` is untouched. The caller holds :meth:`lock`."""
+        fresh = self._fresh_folder()
+        with self._publish(fresh, EmbeddedStore(fresh)) as store:
+            yield store
+
+    @contextlib.contextmanager
+    def update(self) -> Iterator[EmbeddedStore]:
+        """Copy-on-write: yield a writable copy of the current generation; on success it becomes ``current``.
+        Readers of the old generation never see a store mid-write. The caller holds :meth:`lock`.
+
+        The copy is read through a read-only view of the current generation, which includes writes an in-place
+        writer killed before its flush left in the log (a pyoxigraph ``backup()`` of a read-only view would
+        silently drop those)."""
+        fresh = self._fresh_folder()
         store = EmbeddedStore(fresh)
+        try:
+            with self.open_reader() as source:
+                store.native.bulk_extend(source.native.quads_for_pattern(None, None, None, None))
+        except BaseException:
+            with contextlib.suppress(Exception):
+                store.close()
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
+        with self._publish(fresh, store) as store:
+            yield store
+
+    @contextlib.contextmanager
+    def _publish(self, fresh: Path, store: EmbeddedStore) -> Iterator[EmbeddedStore]:
         try:
             yield store
             store.close()
@@ -298,14 +458,51 @@ class StoreDir:
         link = self.root / f".current-{os.getpid()}"
         link.unlink(missing_ok=True)
         link.symlink_to(fresh.name)
-        previous = self.current.resolve() if self.exists() else None
         os.replace(link, self.current)  # the atomic step
+        _fsync_dir(self.root)
         log.info("store %s now points at %s", self.root, fresh.name)
-        for stale in self.root.glob("data-*"):
-            if stale != fresh and stale != previous:
-                shutil.rmtree(stale, ignore_errors=True)  # leftovers of killed builds
-        if previous is not None and previous != fresh:
-            shutil.rmtree(previous, ignore_errors=True)
+        self.collect()
+
+    def collect(self) -> list[str]:
+        """Delete the generations that are neither ``current`` nor pinned by a reader (old graphs, leftovers
+        of killed builds). The caller holds :meth:`lock`. Returns the names deleted."""
+        live = self.generation()
+        deleted = []
+        for path in sorted(self.root.glob("data-*")):
+            if path.name.endswith(self.READERS_SUFFIX):  # a marker whose folder is gone (a reader raced a delete)
+                base = path.name[: -len(self.READERS_SUFFIX)]
+                if base != live and not (self.root / base).exists():
+                    self._delete_unpinned(None, path)
+            elif path.name != live and self._delete_unpinned(path, path.with_name(path.name + self.READERS_SUFFIX)):
+                deleted.append(path.name)
+        return deleted
+
+    def _delete_unpinned(self, folder: Path | None, marker: Path) -> bool:
+        """Delete ``folder`` and its readers marker if no reader holds the marker; False if one does."""
+        try:
+            fd = os.open(marker, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError:
+            return False
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.info("%s is still read by another process: kept until the next write", folder or marker)
+                return False
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            marker.unlink(missing_ok=True)  # before unlocking: a reader waiting on it sees it gone and retries
+            return True
+        finally:
+            os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def open_store(location: str | Path | None, *, read_only: bool = True, update_url: str | None = None,

@@ -25,11 +25,21 @@ class Settings(BaseSettings):
     query_queue: int = Field(64, description="SPARQL queries that may wait for a free worker before the API "
                                              "answers 503 (overloaded, with Retry-After)")
     max_result_bytes: int = Field(256 * 2**20, description="Largest serialised SPARQL result the API sends (bytes)")
+    max_query_bytes: int = Field(256 * 1024, description="Longest SPARQL query or update the API accepts (bytes)")
+    max_query_depth: int = Field(64, description="Deepest nesting of ( { [ in a SPARQL request the API parses")
+    worker_memory_mib: int = Field(2048, description="Address-space limit of each query worker process (MiB; "
+                                                     "0: none)")
+    base_url: str | None = Field(None, description="The server's public URL (e.g. https://kg.example.org), used "
+                                                   "for absolute URLs; default: from the validated Host header")
     allow_update: bool = Field(False, description="Accept SPARQL Update and Graph Store writes on the API")
-    update_token: str | None = Field(None, description="Bearer token required for updates")
+    update_token: str | None = Field(None, description="Bearer token required for updates (from LSKG_UPDATE_TOKEN "
+                                                       "or `lskg serve --token-file`, never the command line)")
     artifacts: str | None = Field(None, description="Directory of trained recommender artefacts "
                                                     "(default: <store>/../<store-name>-models or beside it)")
     seed: int = Field(0, description="Random seed for training")
+    decide: bool = Field(False, description="Extraction: let the learned decision stage (lskg.decision.v1) decide "
+                                            "which candidate concepts are a study's facts (LSKG_DECIDE=1); off: "
+                                            "the rule components' facts as they are")
 
     @property
     def is_remote(self) -> bool:

@@ -1,6 +1,7 @@
 """``/recommend``, ``/gaps``, ``/gaps/map`` and ``/table``: thin calls into ``lskg.gnn.service``.
 
-A store without a trained recommender gets one trained on first use (logged); errors of the service (an unknown
+A graph without a trained recommender gets one trained in the background, once, shared by every request
+(``lskg.api.training``); meanwhile these endpoints answer 503 with Retry-After. Errors of the service (an unknown
 concept label) map to 4xx through the one error handler.
 """
 
@@ -12,13 +13,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from lskg.api.deps import StateDep
+from lskg.api.deps import AppState, StateDep
 from lskg.api.schemas import ErrorResponse, FacetName, GapList, Recommendation
 
 router = APIRouter(tags=["recommendations and gaps"])
 ERRORS = {400: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
 Labels = Annotated[list[str] | None, Query(max_length=200, description="Concept labels or IRIs (repeatable)")]
-TableAxis = Literal["family", "model", "data", "landslide_type", "task"]
+TableAxis = Literal["family", "architecture", "model"]
+"""Table rows: model families, or architectures (``model`` is the same as ``architecture``)."""
 
 
 def service() -> ModuleType:
@@ -26,6 +28,15 @@ def service() -> ModuleType:
     from lskg.gnn import service as gnn_service
 
     return gnn_service
+
+
+def trained(state: AppState) -> None:
+    """Return when a recommender for the served graph is saved; else 503 while the background training runs."""
+    from lskg.api.training import Training
+
+    if state.training is None:
+        state.training = Training(state.settings)
+    state.training.ensure(state.store)
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -42,6 +53,7 @@ def recommend(
 
     Example: `/recommend?data=InSAR time series&landslide_type=creeping&task=displacement prediction`
     """
+    trained(state)
     result = service().recommend(state.store, state.settings, data=_split(data),
                                  landslide_type=_split(landslide_type), task=_split(task), top=top)
     return Recommendation.model_validate(result)
@@ -60,6 +72,7 @@ def gaps(
         from lskg.errors import QueryError
 
         raise QueryError("a gap needs at least two facets", hint="e.g. facets=model&facets=data")
+    trained(state)
     return GapList.model_validate(service().gaps(state.store, state.settings, facets=chosen, top=top))
 
 
@@ -75,6 +88,7 @@ def gap_map(
 ) -> Response:
     """Observed study counts against plausibility for every pair of concepts of two facets, as an image, an HTML
     page (hover a cell for its details) or JSON."""
+    trained(state)
     result = service().gap_map(state.store, state.settings, rows=rows, cols=cols, fmt=fmt)
     if fmt == "json":
         return JSONResponse(result)
@@ -93,9 +107,11 @@ def table(
     cols: Annotated[list[FacetName] | None, Query(description="Column facets (default data, landslide_type, task)")] = None,
     fmt: Literal["md", "csv", "latex", "html"] = "md",
 ) -> Response:
-    """Model families (rows) against the data, landslide types and tasks studies combined them with."""
+    """Model families or architectures (rows) against the data, landslide types and tasks studies combined them
+    with."""
     chosen = tuple(dict.fromkeys(cols or ["data", "landslide_type", "task"]))
-    text = service().table(state.store, state.settings, rows=rows, cols=chosen, fmt=fmt)
+    axis = "architecture" if rows == "model" else rows
+    text = service().table(state.store, state.settings, rows=axis, cols=chosen, fmt=fmt)
     if fmt == "html":
         return HTMLResponse(text)
     return Response(text, media_type=TABLE_MEDIA[fmt])

@@ -2,12 +2,16 @@
 
 Errors here follow the protocol's convention, not the REST JSON shape: a status code and a plain-text message
 (400 malformed or refused, 401/403 update auth, 405 method, 406 Accept, 413/414 too long, 415 media type,
-503 timeout or overload with Retry-After).
+503 timeout, overload or memory limit, with Retry-After).
+
+This module reads the HTTP request only: the SPARQL text is pre-checked, parsed, guarded (SERVICE and LOAD
+refused) and evaluated in the worker processes (``lskg.api.worker``), updates and the syntax check included.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 from typing import Annotated
 from urllib.parse import parse_qsl
 
@@ -17,18 +21,14 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from lskg.api.deps import AppState, get_state
 from lskg.api.errors import retry_headers
-from lskg.api.protocol import accepted_media, add_using, negotiate
+from lskg.api.protocol import accepted_media, negotiate
 from lskg.api.schemas import SyntaxCheck
-from lskg.api.worker import QueryJob
+from lskg.api.worker import CheckJob, QueryJob, Reply, UpdateJob
 from lskg.errors import LskgError, QueryError
-from lskg.kg.sparql_text import inspect_sparql
-from lskg.ontology.terms import PREFIXES
 from lskg.settings import Settings
 
 router = APIRouter(tags=["SPARQL"])
-_PREFIXES = {name: ns.iri for name, ns in PREFIXES.items()}
 
-MAX_QUERY_BYTES = 256 * 1024
 ALLOW = "GET, HEAD, POST, OPTIONS"
 FORM = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
@@ -42,8 +42,10 @@ _DOC = """SPARQL 1.1 Protocol endpoint (https://www.w3.org/TR/sparql11-protocol/
 * Results by content negotiation: SELECT/ASK as `application/sparql-results+json` (default), `+xml`, `text/csv`,
   `text/tab-separated-values`; CONSTRUCT/DESCRIBE as `text/turtle` (default), `application/n-triples`,
   `application/rdf+xml`, `application/ld+json`. `format=json|xml|csv|tsv|turtle|nt|json-ld` is honoured too.
-* Limits: a query runs at most `query_timeout` seconds (then 503), returns at most `max_rows` rows (else 413),
-  overload answers 503 with Retry-After. SERVICE and LOAD are refused (400).
+* Limits: a request is at most `max_query_bytes` long and nests brackets at most `max_query_depth` deep (else
+  400); a query or update runs at most `query_timeout` seconds (then 503) in a worker of at most
+  `worker_memory_mib` MiB (else 503), returns at most `max_rows` rows (else 413); overload answers 503 with
+  Retry-After. SERVICE and LOAD are refused (400), decided on a full parse; the workers have no network.
 * Updates (`update=` or `application/sparql-update`) only when the server runs with updates enabled, with
   `Authorization: Bearer <token>`."""
 
@@ -84,49 +86,61 @@ class _Params:
         return values[0] if values else None
 
 
+HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?"
+                  r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+"""A Host header this server accepts: a hostname, an IPv4 address or a bracketed IPv6 address, and a port."""
+
+
+def public_base(request: Request) -> str:
+    """The server's own URL (no trailing slash): the configured ``base_url``, else from the Host header, which
+    the app has already checked against ``HOST`` (see ``lskg.api.app``)."""
+    settings: Settings = request.app.state.lskg.settings
+    if settings.base_url:
+        return settings.base_url.rstrip("/")
+    host = request.headers.get("host") or "localhost"
+    return f"{request.scope.get('scheme', 'http')}://{host}{request.scope.get('root_path', '')}"
+
+
 def _base_iri(request: Request) -> str:
     """The endpoint's URL, the base IRI of relative IRIs in requests."""
-    scope = request.scope
-    host = request.headers.get("host") or "localhost"
-    return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}{scope['path']}"
+    return public_base(request) + request.scope["path"]
 
 
-async def _query(request: Request, state: AppState, text: str, params: _Params) -> Response:
-    inspection = inspect_sparql(text)
-    if inspection.refused:
-        raise QueryError(inspection.refused, hint="query the data of this graph only")
-    if inspection.form == "UPDATE":
-        raise QueryError("this is a SPARQL Update request sent as a query",
-                         hint="POST it as update=... or with Content-Type application/sparql-update")
-    alias = next(iter(params.all("format") + params.all("output")), None)  # SPARQLWrapper may send several
-    negotiated = negotiate(request.headers.get("accept"), alias)
-    graph_form = inspection.form in ("CONSTRUCT", "DESCRIBE")
-    if inspection.form and (negotiated.graph if graph_form else negotiated.results) is None:
-        return _text(406, f"none of the media types in Accept can carry a {inspection.form} result; "
-                          f"this endpoint sends {accepted_media(inspection.form)}")
-    settings = state.settings
-    job = QueryJob(
-        text=text, form=inspection.form or "", default_graph=tuple(params.all("default-graph-uri")),
-        named_graphs=tuple(params.all("named-graph-uri")), has_dataset=inspection.has_dataset,
-        base_iri=_base_iri(request),
-        results_format=(negotiated.results.name, negotiated.results.media_type) if negotiated.results else None,
-        graph_format=(negotiated.graph.name, negotiated.graph.media_type) if negotiated.graph else None,
-        max_rows=settings.max_rows, max_bytes=settings.max_result_bytes)
-    reply = await state.pool.run(job)
-    kind = reply[0]
-    if kind == "ok":
-        _, media, body, _rows = reply
-        return Response(body, media_type=media, headers={"Vary": "Accept"})
-    message = reply[1]
+def _reply_error(reply: Reply, what: str) -> PlainTextResponse:
+    """The protocol's answer to a worker's error reply."""
+    kind, message = reply[0], reply[1]
     if kind == "not_acceptable":
         form = "CONSTRUCT" if message == "graph" else "SELECT"
         return _text(406, f"none of the media types in Accept can carry this result; this endpoint sends "
                           f"{accepted_media(form)}")
     if kind == "too_large":
         return _text(413, f"{message}; add LIMIT (and OFFSET to page), or aggregate")
-    if kind in ("syntax", "bad_request"):
-        return _text(400, f"malformed SPARQL query: {message}" if kind == "syntax" else message)
-    return _text(500, f"the query failed: {message}")
+    if kind == "syntax":
+        return _text(400, f"malformed SPARQL {what}: {message}")
+    if kind == "refused":
+        return _text(400, f"{message}\nhint: query the data of this graph only")
+    if kind == "bad_request":
+        return _text(400, message)
+    if kind == "memory":
+        return _text(503, f"{message}\nhint: narrow the {what}, or add LIMIT", {"Retry-After": "2"})
+    return _text(500, f"the {what} failed: {message}")
+
+
+async def _query(request: Request, state: AppState, text: str, params: _Params) -> Response:
+    alias = next(iter(params.all("format") + params.all("output")), None)  # SPARQLWrapper may send several
+    negotiated = negotiate(request.headers.get("accept"), alias)
+    settings = state.settings
+    job = QueryJob(
+        text=text, default_graph=tuple(params.all("default-graph-uri")),
+        named_graphs=tuple(params.all("named-graph-uri")), base_iri=_base_iri(request),
+        results_format=(negotiated.results.name, negotiated.results.media_type) if negotiated.results else None,
+        graph_format=(negotiated.graph.name, negotiated.graph.media_type) if negotiated.graph else None,
+        max_rows=settings.max_rows, max_bytes=settings.max_result_bytes)
+    reply = await state.pool.run(job)
+    if reply[0] == "ok":
+        _, media, body, _rows = reply
+        return Response(body, media_type=media, headers={"Vary": "Accept"})
+    return _reply_error(reply, "query")
 
 
 def write_denied(request: Request, settings: Settings) -> Response | None:
@@ -148,31 +162,12 @@ async def _update(request: Request, state: AppState, text: str, params: _Params)
     denied = write_denied(request, state.settings)
     if denied is not None:
         return denied
-    inspection = inspect_sparql(text)
-    if inspection.refused:
-        raise QueryError(inspection.refused)
-    using, using_named = params.all("using-graph-uri"), params.all("using-named-graph-uri")
-    if using or using_named:
-        if inspection.has_using:
-            raise QueryError("the request has using-graph-uri/using-named-graph-uri parameters and its own "
-                             "USING/WITH clause; the protocol allows only one of them")
-        text = add_using(text, using, using_named)
-    base = _base_iri(request)
-    await state.write(_apply_update, state, text, base)
-    return Response(status_code=204)
-
-
-def _apply_update(state: AppState, text: str, base: str) -> None:
-    native = getattr(state.store, "native", None)
-    if native is None:  # a remote store
-        state.store.update(text)
-        return
-    try:
-        native.update(text, base_iri=base)
-    except SyntaxError as exc:
-        raise QueryError(f"malformed SPARQL update: {exc}") from exc
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise QueryError(f"the update failed: {exc}") from exc
+    job = UpdateJob(text=text, base_iri=_base_iri(request), using=tuple(params.all("using-graph-uri")),
+                    using_named=tuple(params.all("using-named-graph-uri")))
+    reply = await state.write(job)
+    if reply[0] == "done":
+        return Response(status_code=204)
+    return _reply_error(reply, "update")
 
 
 async def _dispatch(request: Request, state: AppState, query: str | None, update: str | None,
@@ -183,8 +178,9 @@ async def _dispatch(request: Request, state: AppState, query: str | None, update
         text = query if query is not None else update
         if text is None:
             raise QueryError("the request has no 'query' (or 'update') parameter")
-        if len(text.encode()) > MAX_QUERY_BYTES:
-            return _text(413, f"the query is longer than this endpoint's limit of {MAX_QUERY_BYTES} bytes")
+        limit = state.settings.max_query_bytes
+        if len(text.encode("utf-8", "surrogatepass")) > limit:
+            return _text(413, f"the request is longer than this endpoint's limit of {limit} bytes")
         if query is not None:
             return await _query(request, state, text, params)
         return await _update(request, state, text, params)
@@ -232,7 +228,7 @@ async def sparql_get(request: Request) -> Response:
     if not params.all("query"):
         if "text/html" in request.headers.get("accept", ""):
             return RedirectResponse("/", status_code=303)
-        return Response(_service_description(_base_iri(request), state.settings.allow_update), media_type="text/turtle; charset=utf-8")
+        return Response(_service_description(_base_iri(request), state), media_type="text/turtle; charset=utf-8")
     if len(request.url.query) > 16 * 1024:
         return _text(414, "the query is too long for a GET URL; POST it (application/sparql-query)")
     try:
@@ -261,8 +257,9 @@ async def sparql_post(request: Request) -> Response:
     if charset not in (None, "utf-8", "utf8"):
         return _text(415, f"the request body must be UTF-8 (got charset={charset})")
     body = await request.body()
-    if len(body) > 4 * MAX_QUERY_BYTES:
-        return _text(413, f"the request body is longer than this endpoint's limit of {4 * MAX_QUERY_BYTES} bytes")
+    if len(body) > 4 * state.settings.max_query_bytes:
+        return _text(413, f"the request body is longer than this endpoint's limit of "
+                          f"{4 * state.settings.max_query_bytes} bytes")
     url_pairs = list(request.query_params.multi_items())
     try:
         text = body.decode("utf-8")
@@ -297,29 +294,37 @@ async def sparql_other(request: Request) -> Response:
 
 @router.get("/sparql/check", response_model=SyntaxCheck, tags=["SPARQL"],
             summary="Check the syntax of a SPARQL query or update without running it against the graph")
-async def sparql_check(q: Annotated[str, Query(max_length=MAX_QUERY_BYTES, description="SPARQL text")]) -> SyntaxCheck:
-    inspection = inspect_sparql(q)
-    if inspection.refused:
-        return SyntaxCheck(ok=False, form=inspection.form, message=inspection.refused)
+async def sparql_check(request: Request,
+                       q: Annotated[str, Query(description="SPARQL text")]) -> SyntaxCheck | Response:
+    """Parsed and guarded in a query worker like a real request (the server process parses nothing); an update
+    is applied to a throwaway empty store there, never to the graph."""
+    state = get_state(request)
+    if len(q.encode("utf-8", "surrogatepass")) > state.settings.max_query_bytes:
+        return SyntaxCheck(ok=False, form=None, message=f"the text is longer than this endpoint's limit of "
+                                                         f"{state.settings.max_query_bytes} bytes")
     try:
-        if inspection.form == "UPDATE":  # parsed by applying it to a throwaway empty store
-            ox.Store().update(q)
-        else:  # parsed and planned against an empty store; results are lazy and never read
-            ox.Store().query(q, use_default_graph_as_union=True, prefixes=_PREFIXES)
-    except SyntaxError as exc:
-        return SyntaxCheck(ok=False, form=inspection.form, message=str(exc))
-    except (OSError, RuntimeError, ValueError) as exc:
-        return SyntaxCheck(ok=False, form=inspection.form, message=str(exc))
-    return SyntaxCheck(ok=True, form=inspection.form, message=None)
+        reply = await state.pool.run(CheckJob(q))
+    except LskgError as exc:
+        return _error(exc)
+    if reply[0] != "done":
+        return _reply_error(reply, "request")
+    ok, form, message = reply[1]
+    return SyntaxCheck(ok=ok, form=form, message=message)
 
 
-def _service_description(endpoint: str, allow_update: bool) -> bytes:
+def _service_description(endpoint: str, state: AppState) -> bytes:
+    """The SPARQL 1.1 Service Description. The endpoint IRI is written by pyoxigraph (validated), and the
+    workers' confinement is stated in a comment."""
     results = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
                "Turtle", "N-Triples", "RDF_XML", "JSON-LD"]
     formats = " , ".join(f"<http://www.w3.org/ns/formats/{f}>" for f in results)
-    languages = "sd:SPARQL11Query , sd:SPARQL11Update" if allow_update else "sd:SPARQL11Query"
+    languages = "sd:SPARQL11Query , sd:SPARQL11Update" if state.settings.allow_update else "sd:SPARQL11Query"
+    confinement = state.pool.confinement
+    network = confinement.get("network") or "not isolated"
     return (f"@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .\n"
-            f"[] a sd:Service ;\n  sd:endpoint <{endpoint}> ;\n"
+            f"# query workers: network {network.replace(chr(10), ' ')}; memory limit "
+            f"{confinement.get('memory_mib')} MiB; SERVICE and LOAD refused\n"
+            f"[] a sd:Service ;\n  sd:endpoint {ox.NamedNode(endpoint)} ;\n"
             f"  sd:supportedLanguage {languages} ;\n"
             f"  sd:feature sd:UnionDefaultGraph ;\n"
             f"  sd:resultFormat {formats} .\n").encode()

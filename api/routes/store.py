@@ -8,8 +8,8 @@ removes it; POST to ``/store`` itself creates a new graph and answers 201 with i
   a CONSTRUCT over the graph asked for); a missing named graph is 404 (the default graph always exists).
 * Writes need the server's updates enabled and ``Authorization: Bearer <token>`` (as SPARQL Update; 403 when
   updates are disabled, 401/403 for a missing/wrong token). They go through the same single writer as SPARQL
-  Update (``AppState.write``), after which the workers reopen the store. A payload is parsed completely before
-  the store is touched, so a malformed one (400) changes nothing.
+  Update (``AppState.write``: the read-write worker, under the same deadline). A payload is parsed there,
+  completely, before the store is touched, so a malformed one (400) changes nothing.
 * Payloads: Turtle, N-Triples, RDF/XML, JSON-LD, N3 (by Content-Type; anything else is 415), or
   ``multipart/form-data`` whose parts each carry one of them. Responses to GET: Turtle (default), N-Triples,
   RDF/XML, JSON-LD by Accept (else 406).
@@ -28,10 +28,10 @@ from fastapi.responses import Response
 
 from lskg.api.deps import AppState, get_state
 from lskg.api.protocol import accepted_media, negotiate
-from lskg.api.routes.sparql import _base_iri, _text, write_denied
-from lskg.api.worker import QueryJob
+from lskg.api.routes.sparql import _base_iri, _error, _reply_error, _text, write_denied
+from lskg.api.worker import GraphJob, QueryJob, Reply
+from lskg.errors import LskgError
 from lskg.kg.queries import prepare
-from lskg.kg.store import replace_graph_update
 
 router = APIRouter(tags=["Graph Store"])
 
@@ -98,61 +98,34 @@ def _parts(content_type: str, body: bytes) -> list[tuple[ox.RdfFormat, bytes]]:
     return parts
 
 
-def _parse(parts: list[tuple[ox.RdfFormat, bytes]], graph: ox.NamedNode | ox.DefaultGraph,
-           base: str) -> list[ox.Quad]:
-    quads = []
-    for fmt, data in parts:
-        try:
-            quads.extend(ox.Quad(q.subject, q.predicate, q.object, graph)
-                         for q in ox.parse(data, format=fmt, base_iri=base))
-        except SyntaxError as exc:
-            raise _Bad(400, f"the {fmt.name} payload is malformed: {exc}") from None
-    return quads
+def _iri(graph: ox.NamedNode | ox.DefaultGraph) -> str | None:
+    return graph.value if isinstance(graph, ox.NamedNode) else None
 
 
-def _exists(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> bool:
-    return isinstance(graph, ox.DefaultGraph) or store.contains_named_graph(graph)
+async def _run(state: AppState, job: GraphJob) -> Reply:
+    reply = await (state.pool.run(job) if job.op == "exists" else state.write(job))
+    if reply[0] != "done":
+        raise _Replied(reply)
+    return reply
 
 
-# ---- writes (run by AppState.write: one at a time, in a thread) -------------------------------------------------
-
-def _write(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph, parts: list[tuple[ox.RdfFormat, bytes]],
-           base: str, replace: bool) -> bool:
-    """Replace the graph (PUT, one atomic update) or merge into it (POST); True when it was created."""
-    quads = _parse(parts, graph, base)
-    existed = _exists(store, graph)
-    if not existed:
-        store.add_graph(graph)
-    if replace:
-        store.update(replace_graph_update(graph, [q.triple for q in quads]))
-    else:
-        store.extend(quads)
-    return not existed
-
-
-def _delete(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> bool:
-    """Remove the graph (empty the default graph); False when there was no such graph."""
-    if isinstance(graph, ox.DefaultGraph):
-        store.clear_graph(graph)
-        return True
-    if not store.contains_named_graph(graph):
-        return False
-    store.remove_graph(graph)
-    return True
+class _Replied(Exception):
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply[1])
+        self.reply = reply
 
 
 # ---- the routes -----------------------------------------------------------------------------------------------
 
 async def _read(request: Request, state: AppState, graph: ox.NamedNode | ox.DefaultGraph) -> Response:
-    native: ox.Store = state.store.native  # type: ignore[attr-defined]
-    if not _exists(native, graph):
+    if not (await _run(state, GraphJob("exists", _iri(graph))))[1]:
         return _text(404, f"no graph {graph} in this store")
     negotiated = negotiate(request.headers.get("accept"), None)
     if negotiated.graph is None:
         return _text(406, f"none of the media types in Accept can carry a graph; this store sends "
                           f"{accepted_media('CONSTRUCT')}")
     settings = state.settings
-    job = QueryJob(text=prepare("api_graph_get"), form="CONSTRUCT",
+    job = QueryJob(text=prepare("api_graph_get"), trusted=True,
                    default_graph=(graph.value,) if isinstance(graph, ox.NamedNode) else (), has_dataset=True,
                    graph_format=(negotiated.graph.name, negotiated.graph.media_type),
                    max_rows=settings.max_rows, max_bytes=settings.max_result_bytes)
@@ -172,7 +145,7 @@ async def _handle(request: Request, direct: str | None) -> Response:
     state = get_state(request)
     try:
         graph = _target(request, direct)
-        if getattr(state.store, "native", None) is None:
+        if state.store_dir is None:
             return _text(501, "the Graph Store Protocol is served for embedded stores only; this server fronts a "
                               "remote SPARQL service (use its own graph store endpoint)")
         if request.method in ("GET", "HEAD"):
@@ -182,11 +155,10 @@ async def _handle(request: Request, direct: str | None) -> Response:
         denied = write_denied(request, state.settings)
         if denied is not None:
             return denied
-        native: ox.Store = state.store.native  # type: ignore[attr-defined]
         if request.method == "DELETE":
             if graph is None:
                 raise _Bad(400, "name the graph to delete: /store?graph=<IRI>, /store?default or /store/<path>")
-            found = await state.write(_delete, native, graph)
+            found = (await _run(state, GraphJob("delete", _iri(graph))))[1]
             return Response(status_code=204) if found else _text(404, f"no graph {graph} in this store")
         body = await request.body()
         if len(body) > MAX_PAYLOAD_BYTES:
@@ -199,12 +171,17 @@ async def _handle(request: Request, direct: str | None) -> Response:
             location = f"{_base_iri(request).rstrip('/')}/{uuid.uuid4().hex}"
             graph = ox.NamedNode(location)
         base = graph.value if isinstance(graph, ox.NamedNode) else _base_iri(request)
-        created = await state.write(_write, native, graph, parts, base, request.method == "PUT")
+        job = GraphJob(request.method.lower(), _iri(graph), tuple((fmt.media_type, data) for fmt, data in parts), base)
+        created = (await _run(state, job))[1]
         if location is not None:
             return Response(status_code=201, headers={"Location": location})
         return Response(status_code=201 if created else 204)
     except _Bad as exc:
         return _text(exc.status, exc.message)
+    except _Replied as exc:
+        return _reply_error(exc.reply, "request")
+    except LskgError as exc:
+        return _error(exc)
 
 
 _RESPONSES = {200: {"description": "The graph (GET/HEAD)", "content": {

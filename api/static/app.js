@@ -19,6 +19,23 @@ function el(tag, attrs = {}, ...children) {
 
 async function getJSON(url, options = {}) {
   const response = await fetch(url, options);
+  return readJSON(response);
+}
+
+// The recommender endpoints answer 503 + Retry-After while the one background training runs: wait and retry.
+async function getTrained(url, statusId) {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    const response = await fetch(url);
+    if (response.status !== 503 || !response.headers.get("retry-after")) return readJSON(response);
+    const body = await response.json().catch(() => ({}));
+    if (!body.error || body.error.code !== "LSKG-E401") return readJSON(response);
+    status(statusId, "Training the recommender for this graph…");
+    await new Promise(resolve => setTimeout(resolve, 1000 * Number(response.headers.get("retry-after"))));
+  }
+  throw new Error("the recommender is still training; try again later");
+}
+
+async function readJSON(response) {
   const type = response.headers.get("content-type") || "";
   const body = type.includes("json") ? await response.json() : await response.text();
   if (!response.ok) {
@@ -201,7 +218,7 @@ async function recommend(event) {
   for (const [k, v] of form.entries()) if (v.trim()) params.append(k, v.trim());
   status("recommend-status", "Ranking…");
   try {
-    const r = await getJSON("/recommend?" + params.toString());
+    const r = await getTrained("/recommend?" + params.toString(), "recommend-status");
     status("recommend-status", `${r.recommender} (model ${r.model_version})`);
     $("recommendations").replaceChildren(rankedList("Model families", r.families),
                                          rankedList("Architectures", r.architectures));
@@ -220,7 +237,7 @@ async function gaps(event) {
   if (rows === cols) { status("gaps-status", "choose two different facets", true); return; }
   status("gaps-status", "Scoring…");
   try {
-    const g = await getJSON(`/gaps?facets=${rows}&facets=${cols}&top=500`);
+    const g = await getTrained(`/gaps?facets=${rows}&facets=${cols}&top=500`, "gaps-status");
     drawGapMap(g, rows, cols);
     status("gaps-status", `${g.gaps.length} combinations (model ${g.model_version}). Darker = larger gap.`);
     const base = `/gaps/map?rows=${rows}&cols=${cols}&fmt=`;

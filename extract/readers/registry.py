@@ -3,6 +3,10 @@
 A reader is a function ``read(path, problems) -> Iterator[Document]``. It yields what it can read and appends an
 :class:`~lskg.errors.InputError` naming the file and record to ``problems`` for what it cannot, so one bad record
 never hides the good ones. A file that cannot be read at all is one problem naming the file.
+
+:class:`ReadLimits` bound what one file and one record may cost: a file over ``max_file_bytes`` is not read, and
+a record whose text is over ``max_record_chars`` (the NLP pipeline's own limit) is skipped; both are reported as
+problems naming the file and the record (its line, for line-per-record formats), and everything else is read.
 """
 
 from __future__ import annotations
@@ -18,6 +22,20 @@ from lskg.extract.document import Document
 log = logging.getLogger(__name__)
 
 ReadFunction = Callable[[Path, list[InputError]], Iterator[Document]]
+
+LINE_RECORD_FORMATS = frozenset({"jsonl"})
+"""Formats with exactly one record per non-blank line: a skipped record is named by its line."""
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What one input may cost. The defaults admit any real corpus and keep a runaway file from exhausting memory
+    or reaching the pipeline as one giant text."""
+
+    max_file_bytes: int = 256 * 2**20
+    """A corpus file larger than this is refused (reported, not read)."""
+    max_record_chars: int = 1_000_000
+    """A record (a passage of text about one study) longer than this is skipped: spaCy's ``max_length``."""
 
 
 @dataclass(frozen=True)
@@ -77,10 +95,12 @@ def iter_files(source: Path, fmt: str = "auto") -> Iterator[Path]:
         yield source
 
 
-def read_documents(sources: Sequence[Path], fmt: str = "auto",
-                   problems: list[InputError] | None = None) -> Iterator[Document]:
-    """Every study document of every source file or folder; unreadable ones are reported in ``problems``."""
+def read_documents(sources: Sequence[Path], fmt: str = "auto", problems: list[InputError] | None = None,
+                   limits: ReadLimits | None = None) -> Iterator[Document]:
+    """Every study document of every source file or folder; unreadable ones are reported in ``problems``, and so
+    are a missing source, an empty folder, a file with no study, and inputs over ``limits``."""
     problems = problems if problems is not None else []
+    limits = limits or ReadLimits()
     if fmt != "auto" and fmt not in READERS:
         raise InputError(f"unknown format {fmt!r}", hint="use one of " + ", ".join(formats()))
     for source in sources:
@@ -88,18 +108,60 @@ def read_documents(sources: Sequence[Path], fmt: str = "auto",
         if not source.exists():
             problems.append(InputError("no such file or folder", source=str(source)))
             continue
+        files = 0
         for path in iter_files(source, fmt):
+            files += 1
             try:
-                reader = reader_for(path, fmt)
-                before = len(problems)
-                count = 0
-                for document in reader.read(path, problems):
-                    count += 1
-                    yield document
-                log.info("%s: %d studies read as %s, %d problems", path, count, reader.name,
-                         len(problems) - before)
+                yield from _read_file(path, fmt, problems, limits)
             except InputError as exc:
                 problems.append(exc)
+        if not files:
+            suffixes = sorted({s for r in READERS.values() for s in r.suffixes if fmt in ("auto", r.name)})
+            problems.append(InputError("the folder holds no corpus file", source=str(source),
+                                       hint="corpus files end in " + ", ".join(suffixes)))
+
+
+def _read_file(path: Path, fmt: str, problems: list[InputError], limits: ReadLimits) -> Iterator[Document]:
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise InputError(f"the file is {size / 2**20:.1f} MiB, over the limit of "
+                         f"{limits.max_file_bytes / 2**20:.0f} MiB; it was not read", source=str(path),
+                         hint="split it into smaller files")
+    reader = reader_for(path, fmt)
+    before = len(problems)
+    count = 0
+    oversized: list[InputError] = []
+    for document in reader.read(path, problems):
+        longest = max((len(p.text) for p in document.passages), default=0)
+        if longest > limits.max_record_chars:
+            rejected = [p for p in problems[before:] if all(p is not o for o in oversized)]
+            oversized.append(InputError(
+                f"the record's text is {longest:,} characters, over the limit of {limits.max_record_chars:,}; "
+                "the record was skipped", source=str(path),
+                record=_locate(path, reader, count + len(oversized) + 1, rejected, document),
+                hint="shorten its text (an abstract, not the whole paper) or split it into several records"))
+            problems.append(oversized[-1])
+            continue
+        count += 1
+        yield document
+    if not count and len(problems) == before:
+        problems.append(InputError(f"no study could be read from the file (read as {reader.name})",
+                                   source=str(path), hint="is it empty, or in another format? see --format"))
+    log.info("%s: %d studies read as %s, %d problems", path, count, reader.name, len(problems) - before)
+
+
+def _locate(path: Path, reader: Reader, ordinal: int, rejected: list[InputError], document: Document) -> str:
+    """Where the ``ordinal``-th record the reader yielded lies in the file: its line for line-per-record formats
+    (the ordinal-th non-blank line the reader did not reject), else the study's id."""
+    if reader.name in LINE_RECORD_FORMATS:
+        bad_lines = {p.record for p in rejected}
+        seen = 0
+        for n, line in enumerate(read_text(path).splitlines(), 1):
+            if line.strip() and f"line {n}" not in bad_lines:
+                seen += 1
+                if seen == ordinal:
+                    return f"line {n}"
+    return document.study.id
 
 
 def read_text(path: Path) -> str:

@@ -23,7 +23,26 @@ from lskg.cli._app import (
 from lskg.errors import QueryError
 from lskg.records import FACETS
 
-FORMATS = "auto|jsonl|csv|bibtex|ris|text|pdf|review"
+
+def _formats() -> str:
+    """The input formats, from the reader registry (so a new reader shows in --help)."""
+    from lskg.extract.readers import formats
+
+    return "|".join(formats())
+
+
+FORMATS = _formats()
+WaitOption = Annotated[float, typer.Option(
+    "--wait", metavar="SECONDS", min=0,
+    help="If another build, add or update-enabled server holds the store, wait this long for it (default: fail at once)")]
+
+
+def _print_problems(problems: list[str], limit: int | None = 20) -> None:
+    """The records and files that were skipped: printed before the summary, so they are not missed."""
+    for problem in problems[:limit]:
+        err.print(f"[yellow]skipped:[/] {problem}", highlight=False)
+    if limit is not None and len(problems) > limit:
+        err.print(f"[yellow]... and {len(problems) - limit} more problems[/]")
 
 
 @app.command()
@@ -34,6 +53,7 @@ def build(
     store: StoreOption = None,
     no_validate: Annotated[bool, typer.Option("--no-validate", help="Skip the SHACL check")] = False,
     json_out: JsonOption = False,
+    wait: WaitOption = 0,
 ) -> None:
     """Build the knowledge graph from a corpus, replacing the previous graph only if the build succeeds.
 
@@ -44,12 +64,16 @@ def build(
       lskg build --corpus scopus.csv --corpus zotero.bib --store ./my-store
 
       lskg build --corpus review.txt --format review
+
+    A build that reads no study (a missing, empty or unreadable file) fails with exit code 3 and keeps the
+    previous graph. One writer at a time: a second build or add fails at once, unless --wait is given.
     """
     from lskg.build import build as run_build
 
     settings = get_settings(store)
     with progress_bar("build") as progress:
-        report = run_build(corpus, settings, fmt=fmt, check=not no_validate, progress=progress)
+        report = run_build(corpus, settings, fmt=fmt, check=not no_validate, progress=progress, wait=wait)
+    _print_problems(report.problems)
     if json_out:
         out.print_json(report.to_json())
         return
@@ -66,10 +90,6 @@ def build(
     table.add_row("SHACL", report.validation.summary() if report.validation else "skipped")
     table.add_row("seconds", ", ".join(f"{k} {v}" for k, v in report.seconds.items()))
     out.print(table)
-    for problem in report.problems[:20]:
-        err.print(f"[yellow]skipped:[/] {problem}", highlight=False)
-    if len(report.problems) > 20:
-        err.print(f"[yellow]... and {len(report.problems) - 20} more problems[/]")
 
 
 @app.command()
@@ -77,21 +97,25 @@ def add(
     paths: Annotated[list[Path], typer.Argument(help="Corpus files to add or update")],
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"Input format: {FORMATS}")] = "auto",
     store: StoreOption = None,
+    wait: WaitOption = 0,
 ) -> None:
-    """Add studies to the existing graph, or replace them if already there (matched by DOI, else title+year)."""
+    """Add studies to the existing graph, or replace them if already there (matched by DOI, else title+year).
+
+    The graph is changed as a copy that replaces it once complete: a running server switches to it between
+    requests. A missing file, or files with no readable study, fail with exit code 3 and change nothing.
+    """
     from lskg.build import ingest
 
     settings = get_settings(store)
     with progress_bar("add") as progress:
-        report = ingest(paths, settings, fmt=fmt, progress=progress)
+        report = ingest(paths, settings, fmt=fmt, progress=progress, wait=wait)
+    _print_problems(report.problems, limit=None)
     out.print(f"{report.studies} studies added or replaced in {settings.store}")
-    for problem in report.problems:
-        err.print(f"[yellow]skipped:[/] {problem}", highlight=False)
 
 
 def _parse_params(params: list[str], query_name: str | None) -> dict[str, Any]:
     from lskg.kg.queries import named_query
-    from lskg.ontology import concept_index
+    from lskg.kg.read import STUDY_FILTERS, resolve_many
 
     declared = named_query(query_name).params if query_name else {}
     values: dict[str, list[Any]] = {}
@@ -101,8 +125,9 @@ def _parse_params(params: list[str], query_name: str | None) -> dict[str, Any]:
             raise QueryError(f"--param {item!r} is not key=value")
         param = declared.get(key)
         if param is not None and param.kind == "iri" and not value.startswith(("http://", "https://")):
-            facet = key if key in FACETS else None
-            value = concept_index().resolve(value, facet=facet).iri  # type: ignore[arg-type]
+            facet = STUDY_FILTERS.get(key)
+            values.setdefault(key, []).extend(resolve_many([value], facet))
+            continue
         values.setdefault(key, []).append(value)
     return values
 
@@ -201,30 +226,124 @@ def validate(store: StoreOption = None, json_out: JsonOption = False) -> None:
 
 @app.command()
 def stats(store: StoreOption = None, json_out: JsonOption = False) -> None:
-    """Size of the graph, and the most studied concepts per facet."""
+    """Size of the graph, and the most studied concepts per facet (the same record as the API's /stats)."""
+    import dataclasses
     import json
 
     from lskg.kg import open_store
+    from lskg.kg.read import stats as read_stats
 
     settings = get_settings(store)
     with open_store(settings.store) as handle:
-        totals = {k: int(v.value) for k, v in handle.select("graph_stats")[0].items()}
-        totals["quads"] = len(handle)
-        counts = handle.select("concept_study_counts")
-    top: dict[str, list[tuple[str, int]]] = {}
-    for row in counts:
-        scheme = row["scheme"].value.rsplit("/", 1)[-1]
-        if int(row["studies"].value):
-            top.setdefault(scheme, []).append((row["label"].value, int(row["studies"].value)))
+        record = read_stats(handle)
     if json_out:
-        out.print_json(json.dumps({"totals": totals, "top_concepts": {k: v[:10] for k, v in top.items()}}))
+        out.print_json(json.dumps(dataclasses.asdict(record)))
         return
     table = Table("what", "count", title=f"graph at {settings.store}")
-    for key, value in totals.items():
-        table.add_row(key, str(value))
+    for key in ("studies", "method_references", "facts", "evidence", "metrics", "candidates", "quads",
+                "named_graphs"):
+        table.add_row(key.replace("_", " "), str(getattr(record, key)))
+    for facet, n in record.concepts.items():
+        table.add_row(f"concepts: {facet}", f"{record.used_concepts[facet]} used of {n}")
     out.print(table)
-    for scheme, items in top.items():
-        out.print(f"[bold]{scheme}[/]: " + ", ".join(f"{label} ({n})" for label, n in items[:8]))
+    for facet, items in record.top.items():
+        if items:
+            out.print(f"[bold]{facet}[/]: " + ", ".join(f"{c.label} ({c.studies})" for c in items[:8]))
+
+
+ConceptOption = Annotated[list[str] | None, typer.Option(
+    help="Concept labels or IRIs, comma-separated or repeated; narrower concepts match too")]
+
+
+@app.command()
+def studies(
+    model: ConceptOption = None,
+    data: ConceptOption = None,
+    landslide_type: ConceptOption = None,
+    task: ConceptOption = None,
+    family: ConceptOption = None,
+    year: Annotated[list[int] | None, typer.Option(help="Publication year (repeatable)")] = None,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    store: StoreOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """List studies matching every given filter, newest first (the same function as the API's /studies).
+
+    Example: lskg studies --data InSAR --landslide-type creeping
+    """
+    import dataclasses
+    import json
+
+    from lskg.kg import open_store
+    from lskg.kg.read import STUDY_FILTERS, resolve_many
+    from lskg.kg.read import studies as read_studies
+
+    given = {"model": model, "data": data, "landslide_type": landslide_type, "task": task, "family": family}
+    filters: dict[str, list[str | int]] = {k: list(resolve_many(v, STUDY_FILTERS[k])) for k, v in given.items() if v}
+    if year:
+        filters["year"] = list(year)
+    settings = get_settings(store)
+    with open_store(settings.store) as handle:
+        page = read_studies(handle, filters, offset=offset, limit=limit)
+    if json_out:
+        out.print_json(json.dumps(dataclasses.asdict(page)))
+        return
+    table = Table("year", "title", "iri", title=f"{page.total} studies")
+    for item in page.items:
+        table.add_row(str(item.year or ""), item.title, item.iri)
+    out.print(table)
+    if page.total > offset + len(page.items):
+        err.print(f"showing {offset + 1}-{offset + len(page.items)} of {page.total}; use --offset/--limit for more")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A plain-English question, e.g. 'which studies use LSTM'")],
+    store: StoreOption = None,
+    json_out: JsonOption = False,
+    show_sparql: Annotated[bool, typer.Option("--sparql", help="Print the SPARQL query that was run")] = False,
+) -> None:
+    """Answer a plain-English question with a SPARQL query (the same function as the API's /ask).
+
+    Examples:
+
+      lskg ask "which models use InSAR for creeping landslides"
+
+      lskg ask "how many studies use LSTM"
+
+      lskg ask "what does the review's Table 1 say for debris flows"
+    """
+    import json
+
+    from lskg.kg import open_store
+    from lskg.kg.read import answer_json
+    from lskg.kg.read import ask as read_ask
+
+    settings = get_settings(store)
+    with open_store(settings.store) as handle:
+        answer = read_ask(handle, question)
+    if json_out:
+        out.print_json(json.dumps(answer_json(answer)))
+        return
+    if answer.rows:
+        table = Table(*answer.columns)
+        for row in answer.rows[:50]:
+            table.add_row(*(_short(row.get(c)) for c in answer.columns))
+        out.print(table)
+    if show_sparql and answer.sparql:
+        out.print(answer.sparql, highlight=False, markup=False)
+    err.print(answer.message, highlight=False, markup=False)
+
+
+def _short(value: str | None) -> str:
+    from lskg.ontology import concept_index
+
+    if value is None:
+        return ""
+    if value in concept_index():
+        return concept_index().label(value)
+    return value if len(value) <= 160 else value[:157] + "..."
 
 
 @app.command()

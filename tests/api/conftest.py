@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -103,3 +104,14 @@ def artifacts() -> Path:
     """Screenshots and other test artifacts (artifacts/api/ at the repository root, ignored by git)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+def until_trained(client: Any, path: str, params: dict[str, Any] | None = None, *, timeout: float = 300) -> Any:
+    """GET ``path`` until the recommender's background training is over (503 + Retry-After meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get(path, params=params)
+        if response.status_code != 503 or time.monotonic() > deadline:
+            return response
+        assert response.headers["retry-after"]
+        time.sleep(0.5)

@@ -77,7 +77,9 @@ def test_recommendation_form(page, artifacts: Path) -> None:
     page.fill("input[name=data]", "InSAR")
     page.click("#recommend")
     page.wait_for_function("document.getElementById('recommend-status').textContent.length > 0 && "
-                           "document.getElementById('recommend-status').textContent !== 'Ranking…'")
+                           "document.getElementById('recommend-status').textContent !== 'Ranking…' && "
+                           "!document.getElementById('recommend-status').textContent.startsWith('Training')",
+                           timeout=300_000)
     page.screenshot(path=str(artifacts / "05-recommend.png"), full_page=True)
     assert not page.inner_text("#recommend-status").startswith("503")
     assert page.locator("li.recommendation").count() >= 1
@@ -86,7 +88,9 @@ def test_recommendation_form(page, artifacts: Path) -> None:
 def test_gap_map(page, artifacts: Path) -> None:
     page.click("#gaps")
     page.wait_for_function("document.getElementById('gaps-status').textContent.length > 0 && "
-                           "document.getElementById('gaps-status').textContent !== 'Scoring…'")
+                           "document.getElementById('gaps-status').textContent !== 'Scoring…' && "
+                           "!document.getElementById('gaps-status').textContent.startsWith('Training')",
+                           timeout=300_000)
     status = page.inner_text("#gaps-status")
     if not status.startswith("503"):
         page.wait_for_selector("table.gapmap td.cell")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from tests.api.conftest import until_trained
+
 
 def test_studies_list_filters_and_paging(client: TestClient) -> None:
     everything = client.get("/studies").json()
@@ -81,7 +83,7 @@ def test_ontology_formats(client: TestClient) -> None:
 
 
 def test_recommender_endpoints(client: TestClient) -> None:
-    response = client.get("/recommend", params={"data": "InSAR", "task": "displacement prediction"})
+    response = until_trained(client, "/recommend", {"data": "InSAR", "task": "displacement prediction"})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["families"] and all("score" in f and "support" in f for f in body["families"])
