@@ -2,11 +2,18 @@
 
 A build writes a complete new graph and only then replaces the old one (atomically on disk; in one update
 request on a remote server), so a failed, invalid or interrupted build leaves the previous graph intact.
-Records that cannot be read are reported (file and record named) and skipped; the good ones are still built.
+Records that cannot be read are reported (file and record named) and skipped; the good ones are still built. A
+build that reads no study at all, or names a file that does not exist, fails and keeps the previous graph.
+
+On disk, builds and adds hold the store's writer lock (``StoreDir.lock``) from start to end: a second writer
+fails at once with a message naming the holder, or waits up to ``wait`` seconds. ``ingest`` is copy-on-write
+(``StoreDir.update``), so a server reading the store switches to the new graph between requests and never sees
+it half-written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -14,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from lskg.data import CORPUS as DEFAULT_CORPUS
 from lskg.errors import InputError, ValidationFailed
 from lskg.kg import mapping
 from lskg.kg.store import EmbeddedStore, Store, StoreDir, open_store
@@ -24,7 +32,6 @@ from lskg.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CORPUS = Path(__file__).resolve().parent / "data" / "corpus.jsonl"
 
 Progress = Callable[[str, int, int | None], None]
 """progress(stage, done, total): called as work advances; the CLI draws it as a progress bar."""
@@ -54,19 +61,28 @@ class BuildReport:
 
 
 def merge_duplicates(items: Iterable[StudyFacts]) -> tuple[list[StudyFacts], int]:
-    """One StudyFacts per study identity (DOI, else normalised title + year); facts and sources are united."""
+    """One StudyFacts per study identity (DOI, else normalised title + year); facts and sources are united.
+
+    A record that names another as ``same_as`` (a paraphrased abstract of a paper a review summarised) joins that
+    record's study; the merged study keeps the bibliographic fields of the record that has a DOI."""
+    items = list(items)
+    keys = {item.study.id: item.study.key for item in items}
+    redirect = {keys[alias]: item.study.key for item in items for alias in item.study.same_as if alias in keys}
     merged: dict[str, StudyFacts] = {}
     dropped = 0
     for item in items:
-        key = item.study.key
+        key = redirect.get(item.study.key, item.study.key)
         if key not in merged:
             merged[key] = item
             continue
         dropped += 1
         kept = merged[key]
-        sources = tuple(sorted({*kept.study.sources, kept.study.source, item.study.source, *item.study.sources} - {""}))
-        kept.study = replace(kept.study, sources=sources, abstract=kept.study.abstract or item.study.abstract,
-                             doi=kept.study.doi or item.study.doi)
+        first, second = (item.study, kept.study) if item.study.doi and not kept.study.doi else (kept.study, item.study)
+        sources = tuple(sorted({*first.sources, first.source, second.source, *second.sources} - {""}))
+        kept.study = replace(first, sources=sources, abstract=first.abstract or second.abstract,
+                             doi=first.doi or second.doi, url=first.url or second.url,
+                             text_kinds=tuple(dict.fromkeys((*first.text_kinds, *second.text_kinds))),
+                             same_as=tuple(dict.fromkeys((*first.same_as, *second.same_as))))
         kept.facts.extend(f for f in item.facts if f not in kept.facts)
         kept.metrics.extend(m for m in item.metrics if m not in kept.metrics)
         kept.place = kept.place or item.place
@@ -120,12 +136,47 @@ def _validate(store: Store, report: BuildReport) -> None:
                                hint="the previous graph was kept; fix the input or the extractor and rebuild")
 
 
+def _require_sources(paths: Sequence[Path]) -> None:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise InputError("no such file or folder: " + ", ".join(missing),
+                         hint="check the path; the graph was left as it was")
+
+
+def _require_studies(report: BuildReport) -> None:
+    """Refuse to replace a graph with an empty one: no study read means the input is wrong, not empty."""
+    if report.studies or report.method_references:
+        return
+    shown = [f"  - {p}" for p in report.problems[:20]]
+    if len(report.problems) > 20:
+        shown.append(f"  ... and {len(report.problems) - 20} more problems")
+    raise InputError("\n".join([f"no study could be read from {', '.join(report.sources)}", *shown]),
+                     hint="the graph was left as it was; check the files and --format")
+
+
+def _writer_lock(settings: Settings, wait: float | None, holder: str) -> contextlib.AbstractContextManager[None]:
+    if settings.is_remote:
+        return contextlib.nullcontext()  # the server orders its own writes
+    return StoreDir(settings.store).lock(wait=wait, holder=holder)
+
+
 def build(sources: Sequence[str | Path] | None, settings: Settings, *, fmt: str = "auto",
-          check: bool = True, progress: Progress | None = None) -> BuildReport:
-    """Build a fresh graph from the corpus files (default: the embedded corpus) and swap it in."""
+          check: bool = True, progress: Progress | None = None, wait: float | None = 0) -> BuildReport:
+    """Build a fresh graph from the corpus files (default: the embedded corpus) and swap it in.
+
+    Raises InputError (the graph untouched) when a source is missing or no study could be read, and
+    StoreLockedError when another writer holds the store and does not let go within ``wait`` seconds."""
     paths = [Path(s) for s in sources] if sources else [DEFAULT_CORPUS]
+    _require_sources(paths)
+    with _writer_lock(settings, wait, "lskg build"):
+        return _build(paths, settings, fmt=fmt, check=check, progress=progress)
+
+
+def _build(paths: list[Path], settings: Settings, *, fmt: str, check: bool, progress: Progress | None
+           ) -> BuildReport:
     report = BuildReport(store=settings.store, sources=[str(p) for p in paths])
     studies = extract(paths, fmt, report, progress)
+    _require_studies(report)
     if settings.is_remote:
         staging = EmbeddedStore(None)
         _load(staging, studies, report, progress)
@@ -140,20 +191,35 @@ def build(sources: Sequence[str | Path] | None, settings: Settings, *, fmt: str 
         _load(store, studies, report, progress)
         if check:
             _validate(store, report)
-    (Path(settings.store) / "build-report.json").write_text(report.to_json())
+    written = Path(settings.store) / "build-report.json.tmp"
+    written.write_text(report.to_json())
+    written.replace(written.with_suffix(""))
     return report
 
 
 def ingest(sources: Sequence[str | Path], settings: Settings, *, fmt: str = "auto",
-           progress: Progress | None = None) -> BuildReport:
-    """Add or replace studies in the existing graph (each study's named graph is replaced as a whole)."""
+           progress: Progress | None = None, wait: float | None = 0) -> BuildReport:
+    """Add or replace studies in the existing graph (each study's named graph is replaced as a whole).
+
+    On disk the change is written to a copy of the current graph that then replaces it (``StoreDir.update``).
+    Raises InputError (the graph untouched) when a source is missing or no study could be read."""
     paths = [Path(s) for s in sources]
-    report = BuildReport(store=settings.store, sources=[str(p) for p in paths])
-    studies = extract(paths, fmt, report, progress)
-    staging = EmbeddedStore(None)
-    _load(staging, studies, report, progress)
-    _validate(staging, report)
-    store = open_store(settings.store, read_only=False, update_url=settings.update_url, gsp_url=settings.gsp_url)
-    with store:
-        store.replace_graphs({mapping.study_graph(item): mapping.study_triples(item) for item in studies})
+    _require_sources(paths)
+    if not settings.is_remote:
+        StoreDir(settings.store).generation()  # no graph yet: say so before reading anything
+    with _writer_lock(settings, wait, "lskg add"):
+        report = BuildReport(store=settings.store, sources=[str(p) for p in paths])
+        studies = extract(paths, fmt, report, progress)
+        _require_studies(report)
+        staging = EmbeddedStore(None)
+        _load(staging, studies, report, progress)
+        _validate(staging, report)
+        graphs = {mapping.study_graph(item): mapping.study_triples(item) for item in studies}
+        if settings.is_remote:
+            with open_store(settings.store, read_only=False, update_url=settings.update_url,
+                            gsp_url=settings.gsp_url) as remote:
+                remote.replace_graphs(graphs)
+        else:
+            with StoreDir(settings.store).update() as store:
+                store.replace_graphs(graphs)
     return report

@@ -34,7 +34,7 @@ def test_wheel_installs_under_one_namespace_in_a_fresh_venv(tmp_path):
     top = {n.split("/", 1)[0] for n in names}
     assert top == {"lskg", next(t for t in top if t.endswith(".dist-info"))}, top
     for expected in ("lskg/kg/store.py", "lskg/ontology/lskg.ttl", "lskg/ontology/shapes.ttl",
-                     "lskg/kg/queries/models_for_context.rq", "lskg/data/corpus.jsonl"):
+                     "lskg/kg/queries/models_for_context.rq", "lskg/data/corpus/review-summaries.jsonl"):
         assert expected in names, expected
 
     env_dir = tmp_path / "venv"

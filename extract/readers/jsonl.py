@@ -1,6 +1,8 @@
 """JSONL: lskg's own record format, one study per line.
 
-Fields: ``id``, ``title``, ``authors``, ``year``, ``doi``, ``venue``, and ``abstract`` or ``text``. A line that is
+Fields: ``id``, ``title``, ``authors``, ``year``, ``doi``, ``venue``, and ``abstract`` or ``text``; optionally ``url``
+(where the text was read), ``text_kind`` (``abstract``, ``paraphrase`` or ``review_summary``) and
+``same_study_as`` (the id of another record describing the same study, merged with it at build). A line that is
 not JSON or lacks both a title and a text is reported with its line number and skipped.
 """
 
@@ -9,11 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import get_args
 
 from lskg.errors import InputError
 from lskg.extract.document import Document
 from lskg.extract.readers.registry import clean_field, parse_year, read_text, register
-from lskg.records import Study
+from lskg.records import Study, TextKind
 
 
 def study_from_record(rec: dict, source: str, fallback_id: str) -> Study:
@@ -32,9 +35,14 @@ def study_from_record(rec: dict, source: str, fallback_id: str) -> Study:
     if isinstance(authors, str):
         authors = [a.strip() for a in authors.split(";") if a.strip()]
     ident = str(rec.get("id") or fallback_id)
+    kind = rec.get("text_kind") or "abstract"
+    if kind not in get_args(TextKind):
+        raise ValueError(f"text_kind {kind!r} is not one of {', '.join(get_args(TextKind))}")
+    same = rec.get("same_study_as") or ()
     return Study(id=ident, title=title, year=parse_year(rec.get("year")), authors=tuple(map(str, authors)),
                  doi=rec.get("doi") or None, venue=rec.get("venue") or None, abstract=abstract,
-                 source=f"{source}#{ident}")
+                 source=f"{source}#{ident}", url=rec.get("url") or None, text_kinds=(kind,),
+                 same_as=(same,) if isinstance(same, str) else tuple(map(str, same)))
 
 
 @register("jsonl", suffixes=(".jsonl", ".ndjson"))
