@@ -109,6 +109,52 @@ def score_split(snap: Snapshot, split: Split, pred: Prediction) -> dict[str, dic
     return out
 
 
+Z90 = 1.645
+CONFORMAL_ALPHA = 0.1
+
+
+def calibration(pred: Prediction, truth: np.ndarray, cand: np.ndarray, *, seed: int = 0) -> dict[str, float]:
+    """Held-out calibration at one level, over every (test study, candidate) pair.
+
+    - ``interval_coverage``: share of pairs whose 90 % interval ``score +/- 1.645 std`` contains the observed rate
+      of positives among pairs with similar scores (deciles of the score); 0.9 is calibrated, and a recommender
+      without an uncertainty (std 0) scores near 0 by construction;
+    - ``brier`` and ``ece`` (expected calibration error over 10 equal-width bins) of the scores read as
+      probabilities;
+    - split-conformal family sets at alpha 0.1: the test studies are halved at random; the threshold is fitted on
+      one half (non-conformity 1 - score of each true concept) and ``conformal_coverage`` / ``set_size`` are
+      measured on the other.
+    """
+    p = np.clip(pred.score[:, cand], 0.0, 1.0)
+    s = pred.std[:, cand]
+    y = truth[:, cand].astype(float)
+    if p.size == 0:
+        return {}
+    flat_p, flat_s, flat_y = p.ravel(), s.ravel(), y.ravel()
+    edges = np.unique(np.quantile(flat_p, np.linspace(0, 1, 11)))
+    bins = np.clip(np.searchsorted(edges, flat_p, side="right") - 1, 0, max(len(edges) - 2, 0))
+    rate = np.zeros(len(flat_p))
+    for b in np.unique(bins):
+        rate[bins == b] = flat_y[bins == b].mean()
+    covered = np.abs(rate - flat_p) <= Z90 * flat_s + 1e-12
+    equal = np.clip((flat_p * 10).astype(int), 0, 9)
+    ece = sum(abs(flat_y[equal == b].mean() - flat_p[equal == b].mean()) * (equal == b).mean()
+              for b in np.unique(equal))
+    out = {"interval_coverage": float(covered.mean()), "brier": float(np.mean((flat_p - flat_y) ** 2)),
+           "ece": float(ece)}
+    rows = np.random.default_rng(seed).permutation(len(p))
+    cal, test = rows[: len(rows) // 2], rows[len(rows) // 2:]
+    scores_cal = 1.0 - p[cal][y[cal] > 0]
+    if len(scores_cal) and len(test):
+        level = min(1.0, np.ceil((len(scores_cal) + 1) * (1 - CONFORMAL_ALPHA)) / len(scores_cal))
+        q = float(np.quantile(scores_cal, level, method="higher"))
+        in_set = p[test] >= 1.0 - q - 1e-12
+        hits = in_set[y[test] > 0]
+        out |= {"conformal_coverage": float(hits.mean()) if hits.size else float("nan"),
+                "conformal_set_size": float(in_set.sum(1).mean())}
+    return out
+
+
 def summarise(per_study: dict[str, np.ndarray]) -> dict[str, float]:
     ok = ~np.isnan(per_study["mrr"])
     result = {k: float(np.mean(per_study[k][ok])) if ok.any() else float("nan")
@@ -146,6 +192,7 @@ def run_split(snap: Snapshot, names: Sequence[str], make_split: Callable[[int], 
     done, total = 0, len(names) * len(seeds)
     split = make_split(seeds[0])
     cold: dict[str, int] = {}
+    calib: dict[str, dict[str, list[dict[str, float]]]] = {n: {lv: [] for lv in LEVELS} for n in names}
     for seed in seeds:
         split = make_split(seed)
         contexts = _contexts(snap, split.test)
@@ -160,6 +207,8 @@ def run_split(snap: Snapshot, names: Sequence[str], make_split: Callable[[int], 
             rec.fit(snap, split.train, seed=seed)
             pred = rec.predict(snap, contexts)
             seconds[name] += time.perf_counter() - started
+            for level in LEVELS:
+                calib[name][level].append(calibration(pred, truth, snap.level_indices(level), seed=seed))
             for level, arrays in score_split(snap, split, pred).items():
                 for k, v in arrays.items():
                     per[name][level].setdefault(k, []).append(v)
@@ -177,6 +226,9 @@ def run_split(snap: Snapshot, names: Sequence[str], make_split: Callable[[int], 
             rows[name] = {m: {"mean": float(np.nanmean([r[m] for r in runs])),
                               "std": float(np.nanstd([r[m] for r in runs]))} for m in METRICS}
             rows[name]["studies"] = runs[0]["studies"]
+            keys = sorted({k for c in calib[name][level] for k in c})
+            rows[name]["calibration"] = {k: float(np.nanmean([c.get(k, np.nan) for c in calib[name][level]]))
+                                         for k in keys}
         table[level] = {"candidates": int(len(cand)), "random_hits@3": _random_hits(snap, split, cand, 3),
                         "cold_start_truths": cold[level] // max(len(seeds), 1), "recommenders": rows}
     return {**split.describe(), "seeds": list(seeds), "levels": table,
@@ -233,7 +285,9 @@ def choose_default(temporal: dict[str, Any]) -> dict[str, Any]:
            "study-seed pairs)"]
     if cmp["diff"] < margin:
         why.append(f"below the required margin of {margin}")
-    if not cmp["low"] > 0:
+    if cmp["high"] < 0:
+        why.append(f"the interval lies below zero: {cmp['challenger']} is worse")
+    elif not cmp["low"] > 0:
         why.append("the interval does not exclude zero")
     return {"recommender": fallback[0], "rule": DEFAULT_RULE, "comparison": cmp,
             "reason": "; ".join(why) + fallback[1]}
@@ -253,29 +307,6 @@ def _prefer_counts(temporal: dict[str, Any], best: str, prior: str = "cooccurren
 
 
 # --- gap back-test -----------------------------------------------------------------------------------------------
-
-def gap_candidates(snap: Snapshot, studies: np.ndarray) -> list[tuple[str, tuple[tuple[str, int], ...]]]:
-    """(facet pair name, ((facet, index), ...)) for every family x concept pair and family x data x type triple
-    whose context concepts occur among ``studies``."""
-    present = {f: sorted({i for n in studies for i in snap.closure[f][n]}) for f in CONTEXT_FACETS}
-    families = snap.level_indices("family").tolist()
-    out: list[tuple[str, tuple[tuple[str, int], ...]]] = []
-    for facet in CONTEXT_FACETS:
-        out += [(f"model,{facet}", (("model", m), (facet, c))) for m in families for c in present[facet]]
-    out += [("model,data,landslide_type", (("model", m), ("data", d), ("landslide_type", t)))
-            for m in families for d in present["data"] for t in present["landslide_type"]]
-    return out
-
-
-def observed_counts(snap: Snapshot, studies: np.ndarray, combos: Sequence[tuple[tuple[str, int], ...]]) -> np.ndarray:
-    """Number of ``studies`` whose closed facts contain every concept of each combination."""
-    members: dict[tuple[str, int], set[int]] = {}
-    for n in studies:
-        for facet in snap.closure:
-            for i in snap.closure[facet][n]:
-                members.setdefault((facet, i), set()).add(int(n))
-    return np.array([len(set.intersection(*(members.get(c, set()) for c in combo))) for combo in combos])
-
 
 def plausibility(snap: Snapshot, rec: Recommender, combos: Sequence[tuple[tuple[str, int], ...]]) -> Prediction:
     """Score of the combination's family given the rest of it as a context; one batch per distinct context."""
@@ -298,44 +329,91 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 
 def gap_backtest(snap: Snapshot, split: Split, fitted: dict[str, Recommender]) -> dict[str, Any]:
-    """White spots at the split year (count 0), positive if a later study fills them."""
-    combos_all = gap_candidates(snap, split.train)
+    """White spots at the split year (count 0), positive if a later study fills them. Scored by every single
+    heuristic of ``gapscore.HEURISTICS``, by the learned gap scorer (trees over all of them, fitted on the years
+    before the split only) and by each recommender's plausibility; AUC with a bootstrap interval, precision@10
+    (ties broken by Adamic-Adar, then preferential attachment) and the number of positives."""
+    from lskg.gnn import gapscore
+
+    combos_all = gapscore.candidates(snap, split.train)
     combos = [c for _, c in combos_all]
     kinds = np.array([k for k, _ in combos_all])
-    before = observed_counts(snap, split.train, combos)
-    after = observed_counts(snap, split.test, combos)
+    before = gapscore.observed(snap, split.train, combos)
+    after = gapscore.observed(snap, split.test, combos)
     white = before == 0
     labels = after[white] > 0
-    margins = {}
-    for n in split.train:
-        for facet in snap.closure:
-            for i in snap.closure[facet][n]:
-                margins[(facet, i)] = margins.get((facet, i), 0) + 1
-    scorers = {"preferential_attachment": np.array([float(np.prod([margins.get(c, 0) for c in combo]))
-                                                    for combo in combos])}
+    feats = gapscore.features(snap, split.train, combos)
+    scorers = {name: feats[name] for name in gapscore.HEURISTICS}
+    learned = gapscore.LearnedGapScorer().fit(snap, split.train)
+    scorers["learned"] = learned.score(feats)
     for name, rec in fitted.items():
         if name != "random":
             scorers[name] = plausibility(snap, rec, combos).score
-    rng = np.random.default_rng(0)
+    filt = plausible_mask(snap, combos, split.train)
     out: dict[str, Any] = {"split_year": split.year, "candidates": int(white.sum()), "positives": int(labels.sum()),
+                           "learned_trained_on": learned.trained_on,
+                           "filter": {"implausible_white_spots": int((white & ~filt).sum()),
+                                      "implausible_positives": int((~filt[white] & labels).sum())},
                            "by_kind": {k: {"candidates": int((white & (kinds == k)).sum()),
                                            "positives": int(((after > 0) & white & (kinds == k)).sum())}
                                        for k in sorted(set(kinds.tolist()))}, "scorers": {}}
+    aa, pa = feats["adamic_adar"][white], feats["preferential_attachment"][white]
     for name, values in scorers.items():
-        s = values[white]
-        order = np.argsort(-s, kind="stable")
-        boot = [auc(s[idx], labels[idx]) for idx in rng.integers(0, len(s), size=(300, len(s)))] if len(s) else []
-        out["scorers"][name] = {"auc": auc(s, labels),
-                                "auc_ci95": [float(np.nanpercentile(boot, 2.5)), float(np.nanpercentile(boot, 97.5))]
-                                if boot else None,
-                                "precision@10": float(labels[order[:10]].mean()) if len(s) else float("nan")}
+        sc = values[white]
+        order = gapscore.rank_with_ties(sc, aa, pa)
+        out["scorers"][name] = {"auc": auc(sc, labels), "auc_ci95": gapscore.bootstrap_auc(sc, labels),
+                                "precision@10": float(labels[order[:10]].mean()) if len(sc) else float("nan"),
+                                "kind": "learned" if name == "learned" else
+                                "heuristic" if name in gapscore.HEURISTICS else "recommender"}
+    heuristics = {n: v["auc"] for n, v in out["scorers"].items() if v["kind"] == "heuristic" and not np.isnan(v["auc"])}
+    if heuristics and labels.any() and not labels.all():
+        best = max(heuristics, key=heuristics.get)
+        a, b = scorers["learned"][white], scorers[best][white]
+        rng = np.random.default_rng(1)
+        diffs = [auc(a[i], labels[i]) - auc(b[i], labels[i]) for i in rng.integers(0, len(a), size=(300, len(a)))]
+        out["learned_vs_best_heuristic"] = {"heuristic": best, "diff": auc(a, labels) - auc(b, labels),
+                                            "ci95": [float(np.nanpercentile(diffs, 2.5)),
+                                                     float(np.nanpercentile(diffs, 97.5))]}
+    return out
+
+
+def plausible_mask(snap: Snapshot, combos: Sequence[tuple[tuple[str, int], ...]],
+                   studies: np.ndarray | None = None) -> np.ndarray:
+    """False where the family cannot take the combination's data source: see ``gaps.family_modalities``."""
+    from lskg.gnn.gaps import family_modalities
+
+    allowed = family_modalities(snap, studies)
+    out = np.ones(len(combos), dtype=bool)
+    for k, combo in enumerate(combos):
+        fam = combo[0][1]
+        for facet, i in combo[1:]:
+            if facet == "data" and fam in allowed:
+                m = snap.modality_of(i)
+                if m is not None and m != "mixed" and m not in allowed[fam]:
+                    out[k] = False
     return out
 
 
 def best_gap_scorer(backtest: dict[str, Any]) -> str:
+    """The recommender whose plausibility back-tests best (shown as the gaps' plausibility)."""
     scorers = {n: v["auc"] for n, v in backtest["scorers"].items()
-               if n != "preferential_attachment" and not np.isnan(v["auc"])}
-    return max(scorers, key=scorers.get) if scorers else "adamic_adar"
+               if v.get("kind") == "recommender" and not np.isnan(v["auc"])}
+    return max(scorers, key=scorers.get) if scorers else "cooccurrence"
+
+
+def best_gap_method(backtest: dict[str, Any]) -> dict[str, Any]:
+    """The learned scorer if its back-test AUC is at least that of every single heuristic, else the best
+    heuristic; with the reason."""
+    rows = {n: v for n, v in backtest["scorers"].items() if v.get("kind") in ("learned", "heuristic")
+            and not np.isnan(v["auc"])}
+    if not rows:
+        return {"method": "learned", "reason": "no back-test was possible (no white spot filled later)"}
+    best_h = max((n for n in rows if n != "learned"), key=lambda n: rows[n]["auc"], default=None)
+    if "learned" in rows and (best_h is None or rows["learned"]["auc"] >= rows[best_h]["auc"]):
+        return {"method": "learned", "reason": f"learned AUC {rows['learned']['auc']:.3f} >= best single heuristic "
+                f"{best_h} {rows[best_h]['auc']:.3f}" if best_h else "learned"}
+    return {"method": best_h, "reason": f"{best_h} AUC {rows[best_h]['auc']:.3f} beats the learned scorer "
+            f"({rows.get('learned', {}).get('auc', float('nan')):.3f}) in the back-test"}
 
 
 def evaluate(snap: Snapshot, *, names: Sequence[str] | None = None, split_year: int | None = None,
@@ -343,9 +421,11 @@ def evaluate(snap: Snapshot, *, names: Sequence[str] | None = None, split_year: 
              options: dict[str, dict] | None = None, progress: Progress | None = None) -> dict[str, Any]:
     """The full report: temporal split (with the gap back-test), optionally the random split, the comparison
     with the best baseline at both levels, and which recommender the rule makes the default."""
+    from lskg.gnn.registry import DEPLOYED_OPTIONS
     from lskg.gnn.registry import names as registered
 
     names = list(names or registered())
+    options = {**DEPLOYED_OPTIONS, **(options or {})}  # each recommender as it is deployed, unless told otherwise
     fitted: dict[str, Recommender] = {}
     temporal = run_split(snap, names, lambda s: temporal_split(snap, split_year), seeds, options, progress, fitted)
     report: dict[str, Any] = {"temporal": temporal}
@@ -357,8 +437,24 @@ def evaluate(snap: Snapshot, *, names: Sequence[str] | None = None, split_year: 
     report["default"] = choose_default(temporal)
     report["gap_backtest"] = gap_backtest(snap, temporal_split(snap, split_year), fitted)
     report["gap_scorer"] = best_gap_scorer(report["gap_backtest"])
+    report["gap_method"] = best_gap_method(report["gap_backtest"])
     report["graph"] = {"studies": len(snap), "usable": int(snap.usable().sum()), "fingerprint": snap.fingerprint}
     return report
+
+
+def evaluate_gaps(snap: Snapshot, *, split_year: int | None = None,
+                  names: Sequence[str] = ("popularity", "cooccurrence", "knn")) -> dict[str, Any]:
+    """The gap back-test alone (``lskg evaluate gaps``): every single heuristic, the learned scorer and the
+    plausibility of the named recommenders, on the white spots at the split year; and the method it selects."""
+    split = temporal_split(snap, split_year)
+    fitted = {}
+    for name in names:
+        rec = create(name)
+        rec.fit(snap, split.train, seed=0)
+        fitted[name] = rec
+    backtest = gap_backtest(snap, split, fitted)
+    return {"gap_backtest": backtest, "gap_method": best_gap_method(backtest), "gap_scorer": best_gap_scorer(backtest),
+            "graph": {"studies": len(snap), "usable": int(snap.usable().sum()), "fingerprint": snap.fingerprint}}
 
 
 def public(report: dict[str, Any]) -> dict[str, Any]:

@@ -46,14 +46,26 @@ class GnnConfig:
     dropout: float = 0.2
     conv: str = "sage"
     """``sage`` (default) or ``gat`` (``GATConv`` per edge type, an ablation)."""
-    epochs: int = 150
+    epochs: int = 60
+    """60 (measured on the real graph, temporal split at 2022, 2 seeds: family Hits@3 0.906 at 60 epochs, 0.891
+    at 150; 2.5x faster)."""
     lr: float = 0.01
     weight_decay: float = 1e-4
     target_fraction: float = 0.3
     aggr: str = "sum"
     """How messages of different edge types arriving at one node are combined."""
     members: int = 1
-    """Ensemble size (different seeds); the deployed recommender uses 5."""
+    """Ensemble size (different seeds); the deployed recommender uses 3."""
+    table1: bool = True
+    """Add the review's Table 1 as ``typical_with`` edges family -> data / landslide type / task (prior structure)."""
+    pairwise: bool = True
+    """Condition the decoder on the query context: an NCN-style common-neighbour feature of each (study, model)
+    pair, log mean over the study's closed context concepts c of P(model | c), counted leave-self-out in training
+    (a target study's own model edges never count for it: SpotTarget for the feature too)."""
+    recency_tau: float | None = None
+    """Also the same feature with studies weighted by exp(-age / tau) (None, the default: only the unweighted
+    one; measured on the real graph, temporal split at 2022, 2 seeds: family Hits@3 0.901 with tau 2 against
+    0.906 without)."""
 
 
 def _conv(kind: str, hidden: int) -> nn.Module:
@@ -76,6 +88,9 @@ class HeteroLinkModel(nn.Module):
             for _ in range(config.layers))
         self.dropout = nn.Dropout(config.dropout)
         self.bias = nn.Parameter(torch.zeros(data["model"].num_nodes))
+        self.pair_weight = nn.Parameter(torch.zeros(2 if config.recency_tau else 1))
+        with torch.no_grad():
+            self.pair_weight[0] = 1.0
 
     def forward(self, x_dict: dict, edge_index_dict: dict) -> dict:
         h = {t: self.project[t](x) + (self.embed[t].weight if t in self.embed else 0) for t, x in x_dict.items()}
@@ -85,8 +100,9 @@ class HeteroLinkModel(nn.Module):
                 h = {t: self.dropout(torch.relu(v)) for t, v in h.items()}
         return h
 
-    def logits(self, z: dict, rows: torch.Tensor) -> torch.Tensor:
-        return (z["study"][rows] @ z["model"].T) * self.scale + self.bias
+    def logits(self, z: dict, rows: torch.Tensor, pair: torch.Tensor | None = None) -> torch.Tensor:
+        out = (z["study"][rows] @ z["model"].T) * self.scale + self.bias
+        return out if pair is None else out + pair @ self.pair_weight
 
 
 @contextlib.contextmanager
@@ -107,8 +123,9 @@ def deterministic(seed: int, threads: int = 1) -> Iterator[torch.Generator]:
 def train_member(snap: Snapshot, train: np.ndarray, config: GnnConfig, seed: int) -> tuple[HeteroLinkModel, HeteroData]:
     """One model on the training studies; returns it with the graph it reads at inference time."""
     train = np.asarray(train, dtype=np.int64)
-    graph = to_heterodata(snap, train)
+    graph = to_heterodata(snap, train, typical=config.table1)
     y = torch.from_numpy(snap.model_matrix(train))
+    pair = torch.from_numpy(PairFeature(snap, train, config.recency_tau).leave_self_out()) if config.pairwise else None
     has_model = torch.from_numpy(y.sum(1).numpy() > 0)
     candidates = torch.nonzero(has_model).flatten()
     uses, rev = ("study", EDGE_NAMES["model"], "model"), ("model", f"rev_{EDGE_NAMES['model']}", "study")
@@ -128,13 +145,56 @@ def train_member(snap: Snapshot, train: np.ndarray, config: GnnConfig, seed: int
             edges[rev] = edges[rev][:, ~masked[edges[rev][1]]]
             opt.zero_grad()
             z = model(graph.x_dict, edges)
-            loss = nn.functional.binary_cross_entropy_with_logits(model.logits(z, targets), y[targets])
+            logits = model.logits(z, targets, None if pair is None else pair[targets])
+            loss = nn.functional.binary_cross_entropy_with_logits(logits, y[targets])
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
     model.eval()
     log.debug("gnn member seed %d: final loss %.4f", seed, float(loss.detach()))
     return model, graph
+
+
+class PairFeature:
+    """Common-neighbour features of (study, model) pairs: the log mean over the study's closed context concepts c
+    of P(model | c) = (n(c, model) + prior) / (n(c) + 1), counted on the training studies; once with every study
+    counting 1, and (with ``tau``) once with each study weighted by exp(-(last year - its year) / tau), so the
+    decoder can follow what the field does now. Shape (pairs x models x features)."""
+
+    def __init__(self, snap: Snapshot, train: np.ndarray, tau: float | None = None) -> None:
+        self.snap = snap
+        self.x = snap.study_context_matrix(train).astype(np.float64)
+        self.y = snap.model_matrix(train).astype(np.float64)
+        years = snap.years[np.asarray(train, dtype=np.int64)].astype(np.float64)
+        self.w = [np.ones(len(years))]
+        if tau and len(years):
+            self.w.append(np.exp(-(years.max() - years) / tau))
+        self.prior = [(w @ self.y + 1.0) / (w.sum() + 2.0) for w in self.w]
+        self.co = [self.x.T @ (w[:, None] * self.y) for w in self.w]
+        self.n = [self.x.T @ w for w in self.w]
+
+    def leave_self_out(self) -> np.ndarray:
+        """For every training study: its own model facts removed from the counts it is scored with."""
+        out = np.zeros((len(self.x), self.y.shape[1], len(self.w)), dtype=np.float32)
+        for k, w in enumerate(self.w):
+            mean = np.tile(self.prior[k], (len(self.x), 1))
+            for q in range(len(self.x)):
+                c = np.flatnonzero(self.x[q])
+                if len(c):
+                    co = self.co[k][c] - w[q] * self.y[q][None, :]
+                    mean[q] = ((co + self.prior[k]) / (self.n[k][c] - w[q] + 1.0)[:, None]).mean(0)
+            out[:, :, k] = np.log(np.clip(mean, 1e-4, None))
+        return out
+
+    def for_contexts(self, contexts: Sequence[ContextIdx]) -> np.ndarray:
+        x = self.snap.context_matrix(list(contexts)).astype(np.float64)
+        k = np.maximum(x.sum(1, keepdims=True), 1.0)
+        out = np.zeros((len(x), self.y.shape[1], len(self.w)), dtype=np.float32)
+        for f in range(len(self.w)):
+            cond = (self.co[f] + self.prior[f]) / (self.n[f][:, None] + 1.0)
+            mean = np.where(x.sum(1, keepdims=True) > 0, (x @ cond) / k, self.prior[f][None, :])
+            out[:, :, f] = np.log(np.clip(mean, 1e-4, None))
+        return out
 
 
 def with_queries(snap: Snapshot, graph: HeteroData, contexts: Sequence[ContextIdx], year: int) -> tuple[dict, dict, torch.Tensor]:
@@ -167,14 +227,17 @@ class GnnRecommender:
         self.year = int(snap.years[self.train].max()) if len(self.train) else 0
         self.members = [train_member(snap, self.train, self.config, seed + 1000 * k)
                         for k in range(self.config.members)]
+        self.pair = PairFeature(snap, self.train, self.config.recency_tau) if self.config.pairwise else None
 
     def predict(self, snap: Snapshot, contexts: Sequence[ContextIdx]) -> Prediction:
         contexts = list(contexts)
         scores = []
+        pair = None if self.pair is None else torch.from_numpy(self.pair.for_contexts(contexts))
         with torch.no_grad(), deterministic(0):
             for model, graph in self.members:
                 x, edges, rows = with_queries(snap, graph, contexts, self.year)
-                scores.append(torch.sigmoid(model.logits(model(x, edges), rows)).numpy().astype(np.float64))
+                logits = model.logits(model(x, edges), rows, pair)
+                scores.append(torch.sigmoid(logits).numpy().astype(np.float64))
         stack = np.stack(scores)
         return Prediction(stack.mean(0), stack.std(0))
 
@@ -191,11 +254,12 @@ class GnnRecommender:
         self.config = GnnConfig(**saved["config"])
         self.train = np.asarray(saved["train"], dtype=np.int64)
         self.year = saved["year"]
-        graph = to_heterodata(snap, self.train)
+        graph = to_heterodata(snap, self.train, typical=self.config.table1)
+        self.pair = PairFeature(snap, self.train, self.config.recency_tau) if self.config.pairwise else None
         self.members = []
         for weights in saved["members"]:
             model = HeteroLinkModel(graph, self.config)
-            with torch.no_grad():
+            with torch.no_grad(), deterministic(0):  # one thread: measured 18 s with two contending, 0.3 s with one
                 model(graph.x_dict, graph.edge_index_dict)
             model.load_state_dict(weights)
             model.eval()

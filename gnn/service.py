@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import weakref
 
 from pyoxigraph import Literal, NamedNode, Triple
 
@@ -27,7 +28,7 @@ from lskg.gnn.train import Trained, train
 from lskg.kg.store import Store
 from lskg.ontology import concept_index
 from lskg.ontology.terms import GAP, GRAPH, LSKG, PROV, RDF, XSD
-from lskg.records import stable_id
+from lskg.records import Facet, stable_id
 from lskg.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,24 @@ def snapshot(store: Store) -> Snapshot:
     return _entry(store)[0]
 
 
+_sizes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _size(store: Store) -> int:
+    """The store's quad count, the cache key's change detector. Counting is O(quads) (80 ms at 73k quads), so a
+    read-only handle (a pinned generation, which cannot change) is counted once."""
+    if not getattr(store, "read_only", False):
+        return len(store)
+    try:
+        if store not in _sizes:
+            _sizes[store] = len(store)
+        return _sizes[store]
+    except TypeError:  # not weak-referenceable
+        return len(store)
+
+
 def _entry(store: Store) -> tuple[Snapshot, Trained | None]:
-    key = (id(store), len(store), "")
+    key = (id(store), _size(store), "")
     with _lock:
         if key not in _cache:
             if len(_cache) > 8:
@@ -72,17 +89,32 @@ def trained(store: Store, settings: Settings) -> Trained:
         log.warning("no recommender trained for this graph at %s; training one now", path)
         result = train(snap, settings)
     with _lock:
-        _cache[(id(store), len(store), "")] = (snap, result)
+        _cache[(id(store), _size(store), "")] = (snap, result)
     return result
 
 
-def _resolve(values: list[str], facet: str) -> list[dict[str, str]]:
+def ready(store: Store, settings: Settings) -> Trained | None:
+    """The recommender saved for this store's graph, or None when none matches it; never trains (a server can
+    answer 503 and train in the background with ``train.train_for_store`` meanwhile)."""
+    snap, cached = _entry(store)
+    if cached is not None and cached.artifact.fingerprint == snap.fingerprint:
+        return cached
+    try:
+        artifact, fitted = artifacts.load(artifacts.artifact_path(settings), snap, seed=settings.seed)
+    except artifacts.ModelNotFoundError:
+        return None
+    result = Trained(snap, artifact, fitted)
+    with _lock:
+        _cache[(id(store), _size(store), "")] = (snap, result)
+    return result
+
+
+def _resolve(values: list[str], facet: Facet) -> list[dict[str, str]]:
+    """Labels or IRIs -> {iri, label}, through the one concept resolution (``lskg.kg.read.resolve_many``)."""
+    from lskg.kg.read import resolve_many
+
     index = concept_index()
-    out = []
-    for value in values:
-        concept = index.resolve(value, facet)  # type: ignore[arg-type]
-        out.append({"iri": concept.iri, "label": concept.pref_label})
-    return out
+    return [{"iri": iri, "label": index.label(iri)} for iri in resolve_many(values, facet, index)]
 
 
 def recommend(store: Store, settings: Settings, *, data: list[str] = [], landslide_type: list[str] = [],  # noqa: B006

@@ -104,7 +104,7 @@ class StudyInfo:
         m = _CITATION.match(self.title)
         if m:
             return m.group(1)
-        who = (self.creator or "").split(",")[0].strip() or self.title[:40]
+        who = (self.creator or "").split(",")[0].strip() or short_title(self.title, 40)
         return f"{who} ({self.year})" if self.year else who
 
 
@@ -114,6 +114,10 @@ class Snapshot:
     concepts: dict[Facet, ConceptTable]
     facts: dict[Facet, list[frozenset[int]]]
     """Per facet, per study: the concept indices the study states."""
+    modality: dict[int, str] = field(default_factory=dict)
+    """Data-source concept index -> the ``lskg:modality`` it states (narrower concepts inherit: ``modality_of``)."""
+    typical: dict[int, dict[Facet, frozenset[int]]] = field(default_factory=dict)
+    """The review's Table 1: model-family index -> facet -> the concepts it typically goes with."""
     closure: dict[Facet, list[frozenset[int]]] = field(init=False)
     """The same, closed upwards over skos:broader."""
     years: np.ndarray = field(init=False)
@@ -160,7 +164,18 @@ class Snapshot:
             if n is not None:
                 facet = _PROPERTY_FACET[row["property"].value]
                 facts[facet][n].add(tables[facet].add(row["concept"].value))
-        snap = cls(ordered, tables, {f: [frozenset(s) for s in v] for f, v in facts.items()})
+        modality = {tables["data"].index[r["concept"].value]: r["modality"].value
+                    for r in store.select("gnn_modalities") if r["concept"].value in tables["data"].index}
+        typical: dict[int, dict[Facet, set[int]]] = {}
+        for row in store.select("gnn_correspondences"):
+            family, concept = row["family"].value, row["concept"].value
+            facet = {"typicalData": "data", "typicalLandslideType": "landslide_type",
+                     "typicalTask": "task"}[row["property"].value.rsplit("/", 1)[-1]]
+            if family in tables["model"].index and concept in tables[facet].index:
+                per = typical.setdefault(tables["model"].index[family], {f: set() for f in CONTEXT_FACETS})
+                per[facet].add(tables[facet].index[concept])
+        snap = cls(ordered, tables, {f: [frozenset(s) for s in v] for f, v in facts.items()}, modality,
+                   {m: {f: frozenset(v) for f, v in per.items()} for m, per in typical.items()})
         log.info("snapshot: %d studies, %s concepts, fingerprint %s", len(ordered),
                  {f: len(t) for f, t in tables.items()}, snap.fingerprint[:12])
         return snap
@@ -203,8 +218,12 @@ class Snapshot:
 
     def usable(self) -> np.ndarray:
         """Studies with at least one model fact and one context fact (the ones a recommender can learn from)."""
-        return np.array([bool(self.facts["model"][n]) and any(self.facts[f][n] for f in CONTEXT_FACETS)
-                         for n in range(len(self))], dtype=bool)
+        if "_usable" in self.__dict__:
+            return self.__dict__["_usable"].copy()
+        self.__dict__["_usable"] = np.array(
+            [bool(self.facts["model"][n]) and any(self.facts[f][n] for f in CONTEXT_FACETS) for n in range(len(self))],
+            dtype=bool)
+        return self.__dict__["_usable"].copy()
 
     def model_matrix(self, studies: Sequence[int] | np.ndarray) -> np.ndarray:
         """Binary (studies x model concepts) matrix of the closed model facts."""
@@ -234,6 +253,27 @@ class Snapshot:
 
     def study_context_matrix(self, studies: Sequence[int] | np.ndarray) -> np.ndarray:
         return self.context_matrix([self.context_of(n) for n in studies])
+
+    def modality_of(self, data: int) -> str | None:
+        """The modality of a data-source concept: its own, else the nearest broader concept's (None if none)."""
+        frontier, seen = {data}, set()
+        while frontier:
+            found = sorted({self.modality[j] for j in frontier if j in self.modality})
+            if found:
+                return found[0] if len(found) == 1 else "mixed"
+            seen |= frontier
+            frontier = {b for j in frontier for b in self.concepts["data"].broader[j]} - seen
+        return None
+
+    def stated(self, facet: Facet) -> np.ndarray:
+        """(studies x concepts of ``facet``) boolean matrix of the facts as stated (not closed)."""
+        cache = self.__dict__.setdefault("_stated", {})
+        if facet not in cache:
+            m = np.zeros((len(self), len(self.concepts[facet])), dtype=bool)
+            for n, items in enumerate(self.facts[facet]):
+                m[n, list(items)] = True
+            cache[facet] = m
+        return cache[facet]
 
     @functools.cached_property
     def columns(self) -> dict[tuple[str, int], int]:
@@ -282,6 +322,18 @@ class Snapshot:
         return g
 
 
+def short_title(title: str, width: int = 80) -> str:
+    """``title`` cut to at most ``width`` characters at a word boundary, with an ellipsis when cut (never
+    mid-word)."""
+    title = " ".join(title.split())
+    if len(title) <= width:
+        return title
+    cut = title[:width - 1]
+    space = cut.rfind(" ")
+    cut = cut[:space] if space > 0 else title.split(" ")[0]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
 def _true(term: Any) -> bool:
     return isinstance(term, Literal) and term.value in ("true", "1")
 
@@ -299,13 +351,14 @@ def year_feature(year: int | float) -> float:
 
 def to_heterodata(snap: Snapshot, studies: Sequence[int] | np.ndarray, *,
                   hide_models: Sequence[int] | np.ndarray = (),
-                  counts_from: Sequence[int] | np.ndarray | None = None) -> HeteroData:
+                  counts_from: Sequence[int] | np.ndarray | None = None, typical: bool = False) -> HeteroData:
     """A PyG graph of the given studies (node ``i`` of type ``study`` is ``studies[i]``), the concepts of the
     four facets, the study-level facts as stated, and ``broader`` edges inside each facet; reverse edges come
     from ``ToUndirected``. The model edges of ``hide_models`` studies are left out in both directions (they are
     the ones to predict). Node features: study = [year, number of data/type/task facts]; concept = [hierarchy
     depth, log study count, is family], counts taken from ``counts_from`` (default: the visible studies), so a
-    temporal split never sees later counts."""
+    temporal split never sees later counts. With ``typical`` the review's Table 1 is added as prior structure:
+    ``typical_with`` edges from each family to the data, landslide types and tasks it typically goes with."""
     import torch
     import torch_geometric.transforms as T
     from torch_geometric.data import HeteroData
@@ -331,6 +384,10 @@ def to_heterodata(snap: Snapshot, studies: Sequence[int] | np.ndarray, *,
         data["study", EDGE_NAMES[facet], facet].edge_index = _edges(pairs)
         data[facet, "broader", facet].edge_index = _edges(
             [(i, b) for i in range(len(table)) for b in table.broader[i]])
+    if typical:
+        for facet in CONTEXT_FACETS:
+            data["model", "typical_with", facet].edge_index = _edges(
+                [(m, c) for m, per in sorted(snap.typical.items()) for c in sorted(per.get(facet, ()))])
     return T.ToUndirected()(data)
 
 

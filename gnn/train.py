@@ -7,22 +7,24 @@ scorer; the evaluation is stored as the artefact's metrics.json. A named recomme
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from lskg.gnn import artifacts
-from lskg.gnn.registry import Recommender, create
+from lskg.gnn.registry import DEPLOYED_OPTIONS, Recommender, create
 from lskg.gnn.snapshot import Snapshot
+from lskg.kg.store import Store
 from lskg.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DEPLOYED_OPTIONS = {"gnn": {"members": 3}}
-"""The deployed GNN is a 3-seed ensemble (its spread is the uncertainty; 5 members took 69 s at 10k studies on
-a busy 2-core machine, over the one-minute budget); evaluation scores single members."""
+# The deployed GNN is a 3-seed ensemble (registry.DEPLOYED_OPTIONS; its spread is the uncertainty; 5 members took
+# 69 s at 10k studies on a busy 2-core machine, over the one-minute budget); the evaluation scores it as deployed.
+DEPLOYED = DEPLOYED_OPTIONS
 MIN_TEST, MIN_TRAIN = 5, 10
 
 
@@ -40,6 +42,18 @@ class Trained:
     def gap_scorer(self) -> Recommender:
         return self.fitted[self.artifact.gap_scorer]
 
+    @property
+    def sentence(self) -> str:
+        """One plain sentence: which recommender was chosen and why, and how gaps are scored."""
+        default = self.artifact.metrics.get("default", {})
+        gap = self.artifact.metrics.get("gap_method", {})
+        text = f"Recommender: {self.artifact.recommender}"
+        if default.get("reason"):
+            text += f", because {default['reason']}"
+        if gap.get("method"):
+            text += f"; gaps scored by {gap['method']} ({gap.get('reason', '')})"
+        return text + "."
+
 
 def select(snap: Snapshot, *, seeds: int = 5, split_year: int | None = None,
            progress: Callable[[str, int, int | None], None] | None = None) -> dict[str, Any]:
@@ -54,9 +68,47 @@ def select(snap: Snapshot, *, seeds: int = 5, split_year: int | None = None,
         reason = (f"too few dated studies to evaluate a temporal split (need {MIN_TRAIN} before and {MIN_TEST} "
                   "after the split year); the count baseline is the default")
         return {"default": {"recommender": "cooccurrence", "reason": reason, "comparison": None},
-                "gap_scorer": "cooccurrence"}
+                "gap_scorer": "cooccurrence",
+                "gap_method": {"method": "learned", "reason": "no back-test possible on so few dated studies"}}
     report = ev.evaluate(snap, split_year=split.year, seeds=tuple(range(seeds)), random=False, progress=progress)
     return ev.public(report)
+
+
+def train_for_store(store: Store, settings: Settings,
+                    progress: Callable[[str, int, int | None], None] | None = None, *,
+                    recommender: str = "auto", seeds: int = 3, split_year: int | None = None) -> Trained:
+    """Train the recommender for a store's graph outside any request and save it next to the store: what
+    ``lskg build`` calls after writing the graph, and what ``lskg train`` runs. ``progress(stage, done, total)``
+    is called as the evaluation advances; without one a rich progress bar is drawn on stderr. Logs (and returns,
+    as ``Trained.sentence``) one plain sentence on which model was chosen and why."""
+    with contextlib.ExitStack() as stack:
+        if progress is None:
+            progress = stack.enter_context(_progress_bar("training the recommender"))
+        progress("reading the graph", 0, 1)
+        snap = Snapshot.from_store(store)
+        progress("reading the graph", 1, 1)
+        model = train(snap, settings, recommender=recommender, seeds=seeds, split_year=split_year,
+                      progress=progress)
+    log.info("%s", model.sentence)
+    return model
+
+
+@contextlib.contextmanager
+def _progress_bar(description: str) -> Iterator[Callable[[str, int, int | None], None]]:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True, disable=not console.is_terminal) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{description}: {stage}", total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
 
 
 def train(snap: Snapshot, settings: Settings, *, recommender: str = "auto", seeds: int = 5,
@@ -65,12 +117,14 @@ def train(snap: Snapshot, settings: Settings, *, recommender: str = "auto", seed
     if recommender == "auto":
         metrics = select(snap, seeds=seeds, split_year=split_year, progress=progress)
         chosen, gap_scorer = metrics["default"]["recommender"], metrics["gap_scorer"]
-        log.info("default recommender: %s (%s); gap scorer: %s", chosen, metrics["default"]["reason"], gap_scorer)
+        log.info("default recommender: %s (%s); gap plausibility: %s", chosen, metrics["default"]["reason"],
+                 gap_scorer)
     else:
         create(recommender)  # unknown names fail here, before any work
         chosen = gap_scorer = recommender
-        metrics = {"default": {"recommender": chosen, "reason": "chosen by the user"}}
-    options = {n: DEPLOYED_OPTIONS.get(n, {}) for n in dict.fromkeys((chosen, gap_scorer))}
+        metrics = {"default": {"recommender": chosen, "reason": "it is the one configured (`lskg train` evaluates them all "
+                                                           "and keeps a graph model only if it wins)"}}
+    options = {n: DEPLOYED.get(n, {}) for n in dict.fromkeys((chosen, gap_scorer))}
     fitted = {}
     train_idx = artifacts.training_studies(snap)
     for name in options:

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     artifacts: str | None = Field(None, description="Directory of trained recommender artefacts "
                                                     "(default: <store>/../<store-name>-models or beside it)")
     seed: int = Field(0, description="Random seed for training")
+    recommender: str = Field("cooccurrence", description="The recommender `lskg build` fits on a new graph: the default measured on the real corpus (docs/recommendation.md); `lskg train` re-selects by evaluation")
     decide: bool = Field(False, description="Extraction: let the learned decision stage (lskg.decision.v1) decide "
                                             "which candidate concepts are a study's facts (LSKG_DECIDE=1); off: "
                                             "the rule components' facts as they are")

@@ -17,11 +17,14 @@ from lskg.errors import ConfigError
 def _open(settings, *, write: bool = False):
     from lskg.kg import open_store
 
-    return open_store(settings.store, read_only=not write, update_url=settings.update_url, gsp_url=settings.gsp_url)
+    return open_store(settings, write=write)
 
 
 def _split(values: list[str] | None) -> list[str]:
-    return [v.strip() for item in values or [] for v in item.split(";") if v.strip()]
+    """The one list separator of concept options (``--data InSAR,GNSS``), as in `lskg studies` and the API."""
+    from lskg.kg.read import split_values
+
+    return split_values(values)
 
 
 @app.command("train")
@@ -29,34 +32,33 @@ def train_cmd(
     store: StoreOption = None,
     recommender: Annotated[str, typer.Option(help="auto (evaluate, then keep a graph model (gnn, hybrid) only if it wins) or a "
                                                   "registered name: gnn, cooccurrence, knn, mf, ...")] = "auto",
-    seeds: Annotated[int, typer.Option(help="Seeds of the selecting evaluation")] = 5,
+    seeds: Annotated[int, typer.Option(help="Seeds of the selecting evaluation")] = 3,
     split_year: Annotated[int | None, typer.Option("--split-year", help="Temporal split year (default: ~20 % "
                                                                         "of studies after it)")] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Train the recommender for a store and save it next to the store (with the graph's fingerprint)."""
     from lskg.gnn import artifacts
-    from lskg.gnn.snapshot import Snapshot
-    from lskg.gnn.train import train
+    from lskg.gnn.train import train_for_store
 
     settings = get_settings(store)
     with _open(settings) as handle, progress_bar("train") as progress:
-        model = train(Snapshot.from_store(handle), settings, recommender=recommender, seeds=seeds,
-                      split_year=split_year, progress=progress)
+        model = train_for_store(handle, settings, progress, recommender=recommender, seeds=seeds,
+                                split_year=split_year)
     info = {**model.artifact.config(), "path": str(artifacts.artifact_path(settings)),
-            "reason": model.artifact.metrics.get("default", {}).get("reason")}
+            "reason": model.artifact.metrics.get("default", {}).get("reason"), "sentence": model.sentence}
     if json_out:
         out.print_json(json.dumps(info))
         return
-    out.print(f"recommender [bold]{info['recommender']}[/] (gap scorer {info['gap_scorer']}), "
-              f"version {info['model_version']}\n  why: {info['reason']}\n  saved to {info['path']}")
+    out.print(model.sentence, markup=False)
+    out.print(f"version {info['model_version']}, saved to {info['path']}", markup=False)
 
 
 @app.command()
 def recommend(
-    data: Annotated[list[str] | None, typer.Option("--data", "-d", help="Data source (label or IRI; repeatable)")] = None,
-    landslide_type: Annotated[list[str] | None, typer.Option("--landslide-type", "-l", help="Landslide type (repeatable)")] = None,
-    task: Annotated[list[str] | None, typer.Option("--task", "-t", help="Task (repeatable)")] = None,
+    data: Annotated[list[str] | None, typer.Option("--data", "-d", help="Data source (label or IRI; comma-separated or repeated)")] = None,
+    landslide_type: Annotated[list[str] | None, typer.Option("--landslide-type", "-l", help="Landslide type (comma-separated or repeated)")] = None,
+    task: Annotated[list[str] | None, typer.Option("--task", "-t", help="Task (comma-separated or repeated)")] = None,
     top: Annotated[int, typer.Option(help="How many families and architectures to show")] = 5,
     store: StoreOption = None,
     json_out: JsonOption = False,
@@ -68,6 +70,7 @@ def recommend(
       lskg recommend --data "InSAR time series" --landslide-type creeping --task "displacement prediction"
     """
     from lskg.gnn import service
+    from lskg.gnn.snapshot import short_title
 
     settings = get_settings(store)
     with _open(settings) as handle:
@@ -78,13 +81,18 @@ def recommend(
         return
     ctx = "; ".join(f"{f}: {', '.join(c['label'] for c in cs)}" for f, cs in result["context"].items() if cs)
     out.print(f"context: {ctx or '(none)'}   recommender: {result['recommender']} ({result['model_version']})")
+    out.print(result["summary"], markup=False)
+    for part in result["evidence"]["parts"]:
+        for s in part["supporting"][:3]:
+            out.print(f"  {part['label']} [{s['relation']}]: {s['short_title']} ({s['year']})", markup=False)
     for key in ("families", "architectures"):
         table = Table(title=key, show_lines=False)
         for col in ("#", "concept", "score", "+/-", "evidence"):
             table.add_column(col)
         for n, item in enumerate(result[key], 1):
-            studies = "; ".join(f"{s['title'][:60]} ({s['year']})" for s in item["support"][:2])
-            table.add_row(str(n), item["label"], f"{item['score']:.3f}", f"{item['uncertainty']:.3f}",
+            studies = "; ".join(f"{short_title(s['title'], 60)} ({s['year']})" for s in item["support"][:2])
+            score = f"{item['score']:.3f}" if item.get("confident", True) else f"({item['score']:.3f} overall)"
+            table.add_row(str(n), item["label"], score, f"{item['uncertainty']:.3f}",
                           "\n".join([*item["paths"][:3], studies] if studies else item["paths"][:3]))
         out.print(table)
 
@@ -177,16 +185,60 @@ def evaluate_recommend(
                      f"{r['train']} train / {r['test']} test studies, {block['candidates']} candidates, "
                      f"random Hits@3 {block['random_hits@3']:.3f}")
             table = Table(title=title)
-            for col in ("recommender", *ev.METRICS):
+            for col in ("recommender", *ev.METRICS, "cov90", "conformal cov/size"):
                 table.add_column(col)
             for name, row in block["recommenders"].items():
-                table.add_row(name, *(f"{row[m]['mean']:.3f} +/- {row[m]['std']:.3f}" for m in ev.METRICS))
+                cal = row.get("calibration", {})
+                table.add_row(name, *(f"{row[m]['mean']:.3f} +/- {row[m]['std']:.3f}" for m in ev.METRICS),
+                              f"{cal.get('interval_coverage', float('nan')):.2f}",
+                              f"{cal.get('conformal_coverage', float('nan')):.2f} / "
+                              f"{cal.get('conformal_set_size', float('nan')):.1f}")
             out.print(table)
     for c in report["comparisons"]:
         out.print(f"{c['split']} {c['level']}: {c.get('challenger', 'gnn')} - {c['best_baseline']} Hits@3 = {c['diff']:+.3f} "
                   f"(95% CI {c['low']:+.3f}..{c['high']:+.3f})")
     out.print(f"default recommender: [bold]{report['default']['recommender']}[/] - {report['default']['reason']}")
+    _print_backtest(report)
+
+
+def _print_backtest(report: dict) -> None:
     bt = report["gap_backtest"]
-    out.print(f"gap back-test (white spots at {bt['split_year']}: {bt['candidates']}, filled later: {bt['positives']}):")
-    for name, s in bt["scorers"].items():
-        out.print(f"  {name:24s} AUC {s['auc']:.3f}  precision@10 {s['precision@10']:.2f}")
+    table = Table(title=f"gap back-test: white spots at {bt['split_year']}: {bt['candidates']}, filled later "
+                        f"(positives): {bt['positives']}; learned scorer fitted at {bt['learned_trained_on']}")
+    for col in ("scorer", "kind", "AUC", "95% CI", "precision@10"):
+        table.add_column(col)
+    for name, s in sorted(bt["scorers"].items(), key=lambda kv: -kv[1]["auc"] if kv[1]["auc"] == kv[1]["auc"] else 1):
+        ci = s.get("auc_ci95")
+        table.add_row(name, s.get("kind", ""), f"{s['auc']:.3f}", f"{ci[0]:.3f}..{ci[1]:.3f}" if ci else "-",
+                      f"{s['precision@10']:.2f}")
+    out.print(table)
+    vs = bt.get("learned_vs_best_heuristic")
+    if vs:
+        out.print(f"learned minus {vs['heuristic']}: AUC {vs['diff']:+.3f} (paired bootstrap 95% CI "
+                  f"{vs['ci95'][0]:+.3f}..{vs['ci95'][1]:+.3f})", markup=False)
+    f = bt.get("filter", {})
+    out.print(f"plausibility filter: {f.get('implausible_white_spots', 0)} white spots implausible, of which "
+              f"{f.get('implausible_positives', 0)} were filled later", markup=False)
+    method = report.get("gap_method", {})
+    out.print(f"gap scoring method: {method.get('method')} ({method.get('reason')})", markup=False)
+
+
+@evaluate_app.command("gaps")
+def evaluate_gaps(
+    split_year: Annotated[int | None, typer.Option("--split-year", help="White spots at this year; positive if "
+                                                                        "filled later")] = None,
+    store: StoreOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Back-test of the gap scorers: every single heuristic, the learned trees over them and the recommenders'
+    plausibility; AUC with a bootstrap CI, precision@10, the number of positives."""
+    from lskg.gnn import evaluate as ev
+    from lskg.gnn.snapshot import Snapshot
+
+    settings = get_settings(store)
+    with _open(settings) as handle:
+        report = ev.evaluate_gaps(Snapshot.from_store(handle), split_year=split_year)
+    if json_out:
+        out.print_json(json.dumps(report, default=float))
+        return
+    _print_backtest(report)

@@ -48,12 +48,12 @@ def test_artifact_is_versioned_and_staleness_is_detected(ready, gnn_settings, ca
 def test_gnn_artifact_keeps_weights(store, gnn_settings):
     from lskg.gnn import train as train_module
 
-    saved = train_module.DEPLOYED_OPTIONS["gnn"]
-    train_module.DEPLOYED_OPTIONS["gnn"] = {"members": 2, "epochs": 20, "hidden": 16}
+    saved = train_module.DEPLOYED["gnn"]
+    train_module.DEPLOYED["gnn"] = {"members": 2, "epochs": 20, "hidden": 16}
     try:
         train(Snapshot.from_store(store), gnn_settings, recommender="gnn")
     finally:
-        train_module.DEPLOYED_OPTIONS["gnn"] = saved
+        train_module.DEPLOYED["gnn"] = saved
     path = artifacts.artifact_path(gnn_settings)
     assert (path / "weights-gnn.pt").exists()
     artifact, fitted = artifacts.load(path, Snapshot.from_store(store))
@@ -67,7 +67,7 @@ def test_recommend_shape_and_evidence(ready, gnn_settings):
     assert result["context"]["data"][0]["label"] == "InSAR time series"
     first = result["families"][0]
     assert first["iri"].endswith("/RNN")
-    assert set(first) == {"iri", "label", "score", "uncertainty", "support", "paths"}
+    assert set(first) == {"iri", "label", "score", "uncertainty", "support", "paths", "confident"}
     assert first["support"] and {"iri", "title", "year"} <= set(first["support"][0])
     assert any("studies" in p or "study" in p for p in first["paths"])
     assert len(result["architectures"]) == 3
