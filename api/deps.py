@@ -108,8 +108,7 @@ class AppState:
         limits = Limits(max_bytes=settings.max_query_bytes, max_depth=settings.max_query_depth,
                         memory_mib=settings.worker_memory_mib)
         if settings.is_remote:
-            remote = open_store(settings.store, read_only=not settings.allow_update,
-                                update_url=settings.update_url, gsp_url=settings.gsp_url)
+            remote = open_store(settings, write=settings.allow_update)
             pool: ProcessPool | InlinePool = InlinePool(_remote_runner(remote), remote.update, timeout=timeout,
                                                         max_queue=queue, limits=limits)
             state = cls(settings, remote, pool)

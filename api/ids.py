@@ -8,12 +8,13 @@ from pyoxigraph import Literal, NamedNode
 
 from lskg.api.errors import NotFoundError
 from lskg.api.schemas import ConceptRef
-from lskg.errors import QueryError
+from lskg.facets import PROPERTY_FACET
+from lskg.kg.read import resolve_many
 from lskg.ontology import concept_index
-from lskg.ontology.terms import CONCEPT, FACET_PROPERTIES, LSKG, STUDY
+from lskg.ontology.terms import CONCEPT, STUDY
 from lskg.records import Facet
 
-PROPERTY_FACET = {prop.value: facet for facet, prop in FACET_PROPERTIES.items()} | {LSKG.comparesWith.value: "model"}
+__all__ = ["PROPERTY_FACET", "concept_id", "concept_ref", "resolve", "study_id", "study_iri", "text", "year"]
 
 
 def study_id(iri: str) -> str:
@@ -40,21 +41,9 @@ def concept_ref(iri: str, label: str | None = None) -> ConceptRef:
 
 
 def resolve(values: Iterable[str] | None, facet: Facet) -> list[str]:
-    """Concept IRIs for labels, local names or IRIs (UnknownConceptError, with suggestions, otherwise)."""
-    index = concept_index()
-    out = []
-    for value in values or []:
-        for part in (p.strip() for p in value.split(",")):
-            if not part:
-                continue
-            if part.startswith(("http://", "https://")) and (part in index or part in CONCEPT):
-                try:
-                    out.append(NamedNode(part).value)
-                except ValueError as exc:
-                    raise QueryError(f"{part!r} is not a valid IRI: {exc}") from exc
-            else:
-                out.append(index.resolve(part, facet=facet).iri)
-    return out
+    """Concept IRIs for labels, local names or IRIs (UnknownConceptError, with suggestions, otherwise): the one
+    resolution of the CLI and the API, ``lskg.kg.read.resolve_many``."""
+    return resolve_many(values, facet)
 
 
 def text(term: object) -> str | None:

@@ -169,13 +169,19 @@ class GapList(BaseModel):
 # ---- /ask ------------------------------------------------------------------------------------------------
 
 class AskAnswer(BaseModel):
+    """Derived from ``lskg.kg.read.Answer`` (the record `lskg ask` prints too)."""
+
     question: str
     recognised: list[ConceptRef] = Field(description="Ontology concepts found in the question")
-    template: str | None = Field(None, description="The question template chosen")
+    template: str | None = Field(None, description="What the question asks for: studies, models, data, "
+                                                   "landslide_type, task, count, metric or table1")
+    metric: str | None = Field(None, description="The metric asked about (RMSE, AUC...), for metric questions")
     sparql: str | None = Field(None, description="The SPARQL query that was run (run it yourself at /sparql)")
     columns: list[str] = Field(default_factory=list)
     rows: list[dict[str, str | None]] = Field(default_factory=list)
     message: str = Field(description="A one-line reading of the answer, or help when the question was not "
                                      "understood")
-    unknown: list[str] = Field(default_factory=list, description="Words that look like terms but match no concept")
+    unknown: list[str] = Field(default_factory=list, description="Words of the question that were not understood")
+    relaxed: list[str] = Field(default_factory=list, description="When the question as asked had no rows: how it "
+                                                                 "was relaxed to get these")
     suggestions: list[str] = Field(default_factory=list)

@@ -119,7 +119,7 @@ def bind(query: NamedQuery, params: Mapping[str, Any]) -> str:
     match = _WHERE.search(text)
     if block and match is None:
         raise QueryError(f"query {query.name!r} has parameters but no WHERE clause")
-    if block:
+    if block and match is not None:
         text = text[:match.end()] + block + text[match.end():]
     return sparql_prefixes() + text
 

@@ -27,7 +27,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pyoxigraph as ox
@@ -36,6 +36,9 @@ from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryResultsFormat, RdfFor
 from lskg.errors import QueryError, StoreError
 from lskg.kg import queries
 from lskg.kg.sparql_text import inspect_sparql
+
+if TYPE_CHECKING:
+    from lskg.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -505,12 +508,26 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def open_store(location: str | Path | None, *, read_only: bool = True, update_url: str | None = None,
-               gsp_url: str | None = None) -> Store:
-    """A store handle from a folder, an http(s) URL, or None (a new in-memory store)."""
+def is_remote(location: str | Path | None) -> bool:
+    """The one answer to "is this store a URL or a folder?": an http(s) URL is a SPARQL server."""
+    return location is not None and str(location).startswith(("http://", "https://"))
+
+
+def open_store(location: str | Path | Settings | None, *, write: bool | None = None, read_only: bool = True,
+               update_url: str | None = None, gsp_url: str | None = None) -> Store:
+    """A store handle from the settings (``open_store(settings, write=True)``: its store, update and graph store
+    URLs), a folder, an http(s) URL, or None (a new in-memory store). ``write`` is the opposite of
+    ``read_only``."""
+    if write is not None:
+        read_only = not write
+    if location is not None and not isinstance(location, str | Path):
+        settings = location
+        location = settings.store
+        update_url = update_url or settings.update_url
+        gsp_url = gsp_url or settings.gsp_url
     if location is None:
         return EmbeddedStore(None)
     text = str(location)
-    if text.startswith(("http://", "https://")):
+    if is_remote(text):
         return RemoteStore(text, update_url=update_url, gsp_url=gsp_url, read_only=read_only)
     return StoreDir(text).open(read_only=read_only)

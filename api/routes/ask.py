@@ -1,4 +1,5 @@
-"""``/ask``: a plain-English question answered by a SPARQL query, returned with the query."""
+"""``/ask``: a plain-English question answered by a SPARQL query, returned with the query
+(``lskg.kg.read.ask``, the function `lskg ask` calls)."""
 
 from __future__ import annotations
 
@@ -6,49 +7,25 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from lskg.api import ask as asking
 from lskg.api.deps import StateDep
-from lskg.api.ids import concept_ref, text
+from lskg.api.ids import concept_ref
 from lskg.api.schemas import AskAnswer, ErrorResponse
+from lskg.kg import read
 
 router = APIRouter(tags=["ask"])
-
-EXAMPLES = [
-    "which models use InSAR for creeping landslides",
-    "which studies use LSTM",
-    "how many studies use InSAR",
-    "which data sources are used with CNN",
-]
-HELP = ("Ask about models, studies, data sources, landslide types or tasks, naming ontology concepts, e.g. "
-        + "; ".join(f"'{e}'" for e in EXAMPLES) + ". The concepts and their labels are listed at /concepts.")
 
 
 @router.get("/ask", response_model=AskAnswer, responses={503: {"model": ErrorResponse}},
             summary="Answer a plain-English question with SPARQL")
 def ask(state: StateDep, q: Annotated[str, Query(min_length=1, max_length=500, description="The question",
-                                                 examples=EXAMPLES)]) -> AskAnswer:
-    """Recognises ontology concepts in the question, chooses a question template and runs it. The answer
-    includes the SPARQL query it ran, to copy into /sparql and adapt."""
-    parsed = asking.recognise(q)
-    recognised = [concept_ref(c.iri) for c in parsed.concepts]
-    if parsed.template is None or (not parsed.concepts and parsed.template.name != "count"):
-        words = ", ".join(repr(w) for w in parsed.unknown)
-        message = (f"I did not recognise {words} as a concept of the ontology. " if parsed.unknown else
-                   "I did not find an ontology concept in the question. ") + HELP
-        if parsed.suggestions:
-            message += " Did you mean: " + ", ".join(parsed.suggestions) + "?"
-        return AskAnswer(question=q, recognised=recognised, message=message, unknown=parsed.unknown,
-                         suggestions=parsed.suggestions)
-    sparql, _params = asking.sparql_for(parsed)
-    rows = state.store.select(sparql)
-    columns = list(rows[0]) if rows else list(asking.queries.named_query(parsed.template.query).columns)
-    out = [{k: text(v) for k, v in r.items()} for r in rows]
-    about = ", ".join(c.pref_label for c in parsed.concepts) or "all studies"
-    message = f"{len(out)} row(s) of {parsed.template.describe} for {about}."
-    if parsed.template.name == "count" and out:
-        message = f"{out[0].get('studies')} studies match {about}."
-    if parsed.unknown:
-        message += " Not recognised (ignored): " + ", ".join(parsed.unknown) + "."
-    return AskAnswer(question=q, recognised=recognised, template=parsed.template.name, sparql=sparql,
-                     columns=columns, rows=out, message=message, unknown=parsed.unknown,
-                     suggestions=parsed.suggestions)
+                                                 examples=list(read.EXAMPLES))]) -> AskAnswer:
+    """Reads what the question asks for (which studies, models, data, landslide types or tasks; how many; what
+    metric; what the review's Table 1 says) and the ontology concepts in it, runs the matching named query, and
+    relaxes the question when it has no rows. The answer includes the SPARQL query it ran, to copy into /sparql
+    and adapt, and the words it did not understand."""
+    answer = read.ask(state.store, q)
+    question = answer.question
+    return AskAnswer(question=q, recognised=[concept_ref(c.iri) for c in question.concepts], template=answer.kind,
+                     metric=question.metric, sparql=answer.sparql, columns=list(answer.columns),
+                     rows=[dict(r) for r in answer.rows], message=answer.message, unknown=list(question.unknown),
+                     suggestions=list(question.suggestions), relaxed=list(answer.relaxed))

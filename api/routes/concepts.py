@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
 from lskg.api.deps import AppState, StateDep
 from lskg.api.errors import NotFoundError
-from lskg.api.ids import concept_id, concept_ref, study_id, text, year
+from lskg.api.ids import concept_id, concept_ref, study_id
 from lskg.api.schemas import (
     ConceptDetail,
     ConceptList,
@@ -18,19 +18,19 @@ from lskg.api.schemas import (
     Stats,
     StudySummary,
 )
+from lskg.errors import UnknownConceptError
+from lskg.kg import read
 from lskg.ontology import concept_index
-from lskg.ontology.terms import CONCEPT, FACET_SCHEMES
 from lskg.records import FACETS
 
 router = APIRouter(tags=["concepts"])
-ERRORS = {404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
 
 
 def study_counts(state: AppState) -> dict[str, int]:
     """Studies per concept (a concept counts its narrower concepts' studies), memoised per graph version."""
     if "concept_counts" not in state.cache:
-        rows = state.store.select("concept_study_counts")
-        state.cache["concept_counts"] = {r["concept"].value: int(r["studies"].value) for r in rows}
+        state.cache["concept_counts"] = read.concept_counts(state.store)
     return state.cache["concept_counts"]
 
 
@@ -59,34 +59,28 @@ def list_concepts(
 
 @router.get("/concepts/{id:path}", response_model=ConceptDetail, responses=ERRORS, summary="One concept")
 def get_concept(state: StateDep, id: Annotated[str, Path(max_length=300, description="e.g. model/LSTM, or a label")]) -> ConceptDetail:
+    try:
+        detail = read.concept(state.store, id, counts=study_counts(state))
+    except UnknownConceptError as exc:
+        raise NotFoundError(f"no concept {id!r}", hint="ids and labels come from /concepts") from exc
+    c = detail.concept
     index = concept_index()
-    iri = CONCEPT.iri + id if CONCEPT.iri + id in index else id
-    if iri not in index:
-        try:
-            iri = index.resolve(id).iri
-        except Exception as exc:
-            raise NotFoundError(f"no concept {id!r}", hint="ids and labels come from /concepts") from exc
-    c = index.get(iri)
-    narrower = [x.iri for x in index.concepts.values() if iri in x.broader]
-    param = {"model": "model", "data": "data", "landslide_type": "landslide_type", "task": "task"}[c.facet]
-    rows = state.store.select("api_studies", **{param: [iri]})[:10]
     return ConceptDetail(
-        **_summary(state, iri).model_dump(), definition=c.definition, types=list(c.types),
+        **_summary(state, c.iri).model_dump(), definition=c.definition, types=list(c.types),
         broader_concepts=[concept_ref(b) for b in c.broader if b in index],
-        narrower_concepts=[concept_ref(n) for n in sorted(narrower)],
-        example_studies=[StudySummary(id=study_id(r["study"].value), iri=r["study"].value,
-                                      title=text(r["title"]) or "", year=year(r["year"])) for r in rows])
+        narrower_concepts=[concept_ref(n) for n in detail.narrower],
+        example_studies=[StudySummary(id=study_id(s.iri), iri=s.iri, title=s.title, year=s.year)
+                         for s in detail.example_studies])
 
 
 @router.get("/stats", response_model=Stats, responses=ERRORS, tags=["stats"], summary="Size of the graph")
 def stats(state: StateDep) -> Stats:
+    """The same record as `lskg stats` (``lskg.kg.read.stats``), memoised per graph version."""
     if "stats" not in state.cache:
-        row = state.store.select("graph_stats")[0]
-        counts = study_counts(state)
-        index = concept_index()
+        record = read.stats(state.store, counts=study_counts(state))
         state.cache["stats"] = Stats(
-            **{k: int(row[k].value) for k in ("studies", "facts", "evidence", "metrics", "candidates")},
-            triples=len(state.store), named_graphs=len(state.store.named_graphs()),
-            concepts={f: len(index.facet(f)) for f in FACET_SCHEMES},
-            used_concepts={f: sum(1 for c in index.facet(f) if counts.get(c.iri, 0) > 0) for f in FACET_SCHEMES})
+            studies=record.studies, facts=record.facts, evidence=record.evidence, metrics=record.metrics,
+            candidates=record.candidates, triples=record.quads, named_graphs=record.named_graphs,
+            concepts={str(k): v for k, v in record.concepts.items()},
+            used_concepts={str(k): v for k, v in record.used_concepts.items()})
     return state.cache["stats"]

@@ -4,10 +4,10 @@ gap maps. Static files only (no CDN); the page talks to the JSON endpoints."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 from lskg.api.pages import templates
-from lskg.api.routes.ask import EXAMPLES as QUESTIONS
+from lskg.kg.read import EXAMPLES as QUESTIONS
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,3 +30,11 @@ def index(request: Request) -> HTMLResponse:
 
     return templates().TemplateResponse(request, "index.html", {
         "examples": example_queries(), "questions": QUESTIONS, "prefixes": sparql_prefixes()})
+
+
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    """Browsers ask for /favicon.ico whatever the page says: the same icon as the pages' <link rel="icon">."""
+    from lskg.api.app import STATIC_DIR
+
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")

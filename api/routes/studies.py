@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import Field
@@ -10,10 +10,21 @@ from pydantic import Field
 from lskg.api.deps import StateDep
 from lskg.api.errors import NotFoundError
 from lskg.api.ids import PROPERTY_FACET, concept_ref, resolve, study_id, study_iri, text, year
-from lskg.api.schemas import ErrorResponse, EvidenceOut, FactOut, StudyDetail, StudyPage, StudySummary
+from lskg.api.schemas import (
+    ConceptRef,
+    ErrorResponse,
+    EvidenceOut,
+    FactOut,
+    StudyDetail,
+    StudyPage,
+    StudySummary,
+)
+from lskg.kg import read
+from lskg.kg.read import STUDY_FILTERS
 
 router = APIRouter(tags=["studies"])
-ERRORS = {400: {"model": ErrorResponse}, 404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
+                                           503: {"model": ErrorResponse}}
 
 Year = Annotated[int, Field(ge=1900, le=2200)]
 ConceptFilter = Annotated[list[str] | None, Query(description="Concept labels or IRIs (repeatable or "
@@ -36,15 +47,15 @@ def list_studies(
 
     Example: `/studies?data=InSAR&landslide_type=creeping` (InSAR also matches SBAS-InSAR and PS-InSAR).
     """
-    params = {"family": resolve(family, "model"), "model": resolve(model, "model"), "data": resolve(data, "data"),
-              "landslide_type": resolve(landslide_type, "landslide_type"), "task": resolve(task, "task"),
-              "year": year_ or []}
-    bound = {k: v for k, v in params.items() if v}
-    rows = state.store.select("api_studies", **bound)
-    items = [StudySummary(id=study_id(r["study"].value), iri=r["study"].value, title=text(r["title"]) or "",
-                          year=year(r["year"])) for r in rows[offset:offset + limit]]
-    filters = {k: (v if k == "year" else [concept_ref(i) for i in v]) for k, v in bound.items()}
-    return StudyPage(total=len(rows), offset=offset, limit=limit, filters=filters, items=items)
+    given = {"family": family, "model": model, "data": data, "landslide_type": landslide_type, "task": task}
+    filters: dict[str, list[str | int]] = {k: list(resolve(v, STUDY_FILTERS[k])) for k, v in given.items() if v}
+    if year_:
+        filters["year"] = list(year_)
+    page = read.studies(state.store, filters, offset=offset, limit=limit)
+    items = [StudySummary(id=study_id(s.iri), iri=s.iri, title=s.title, year=s.year) for s in page.items]
+    shown: dict[str, list[ConceptRef | int]] = {
+        k: [v if isinstance(v, int) else concept_ref(v) for v in values] for k, values in page.filters.items()}
+    return StudyPage(total=page.total, offset=offset, limit=limit, filters=shown, items=items)
 
 
 @router.get("/studies/{id}", response_model=StudyDetail, responses=ERRORS, summary="One study with its facts")

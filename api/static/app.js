@@ -216,6 +216,13 @@ async function recommend(event) {
   const form = new FormData($("recommend-form"));
   const params = new URLSearchParams();
   for (const [k, v] of form.entries()) if (v.trim()) params.append(k, v.trim());
+  if (![...params.keys()].length) {  // an empty form would get a generic ranking: say what is missing instead
+    $("recommendations").replaceChildren();
+    status("recommend-status", "Fill in at least one of data sources, landslide type or task "
+                               + "(e.g. data: InSAR time series).", true);
+    $("recommend-form").querySelector("input").focus();
+    return;
+  }
   status("recommend-status", "Ranking…");
   try {
     const r = await getTrained("/recommend?" + params.toString(), "recommend-status");

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,13 +23,14 @@ from lskg.cli._app import (
 )
 from lskg.errors import QueryError
 from lskg.records import FACETS
+from lskg.settings import Settings
 
 
 def _formats() -> str:
     """The input formats, from the reader registry (so a new reader shows in --help)."""
     from lskg.extract.readers import formats
 
-    return "|".join(formats())
+    return ", ".join(formats())
 
 
 FORMATS = _formats()
@@ -54,6 +56,8 @@ def build(
     no_validate: Annotated[bool, typer.Option("--no-validate", help="Skip the SHACL check")] = False,
     json_out: JsonOption = False,
     wait: WaitOption = 0,
+    train: Annotated[bool, typer.Option("--train/--no-train", help="Fit the configured recommender on the new graph "
+                                        "(seconds), so the first recommendation needs no training")] = True,
 ) -> None:
     """Build the knowledge graph from a corpus, replacing the previous graph only if the build succeeds.
 
@@ -75,7 +79,10 @@ def build(
         report = run_build(corpus, settings, fmt=fmt, check=not no_validate, progress=progress, wait=wait)
     _print_problems(report.problems)
     if json_out:
-        out.print_json(report.to_json())
+        data = json.loads(report.to_json())
+        if train:
+            data["recommender"] = _train_default(settings, say=False)
+        out.print_json(json.dumps(data))
         return
     table = Table(title=f"built {settings.store}", show_header=False)
     table.add_row("sources", ", ".join(report.sources))
@@ -90,11 +97,28 @@ def build(
     table.add_row("SHACL", report.validation.summary() if report.validation else "skipped")
     table.add_row("seconds", ", ".join(f"{k} {v}" for k, v in report.seconds.items()))
     out.print(table)
+    if train:
+        _train_default(settings)
+
+
+def _train_default(settings: Settings, *, say: bool = True) -> str:
+    """Fit the configured recommender for the graph just built; say (and return) which one it is and why."""
+    from lskg.gnn.train import train_for_store
+    from lskg.kg import open_store
+
+    with open_store(settings.store, update_url=settings.update_url, gsp_url=settings.gsp_url) as handle, \
+            progress_bar("train") as progress:
+        model = train_for_store(handle, settings, progress, recommender=settings.recommender)
+    if say:
+        err.print(model.sentence, markup=False)
+    return model.sentence
 
 
 @app.command()
 def add(
-    paths: Annotated[list[Path], typer.Argument(help="Corpus files to add or update")],
+    paths: Annotated[list[Path] | None, typer.Argument(help="Corpus files to add or update")] = None,
+    corpus: Annotated[list[Path] | None, typer.Option("--corpus", "-c", help="Corpus file (repeatable; the same "
+                                                      "as giving it as an argument, as in `lskg build`)")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"Input format: {FORMATS}")] = "auto",
     store: StoreOption = None,
     wait: WaitOption = 0,
@@ -105,7 +129,11 @@ def add(
     requests. A missing file, or files with no readable study, fail with exit code 3 and change nothing.
     """
     from lskg.build import ingest
+    from lskg.errors import InputError
 
+    paths = [*(paths or []), *(corpus or [])]
+    if not paths:
+        raise InputError("no corpus given", hint="name the files: lskg add new.bib (or --corpus new.bib)")
     settings = get_settings(store)
     with progress_bar("add") as progress:
         report = ingest(paths, settings, fmt=fmt, progress=progress, wait=wait)
@@ -164,7 +192,7 @@ def query(
         text, name = sparql, None
     prepared = prepare(text, _parse_params(param or [], name))
     settings = get_settings(store)
-    with open_store(settings.store) as handle:
+    with open_store(settings) as handle:
         result = handle.query(prepared)
         if isinstance(result, ox.QuerySolutions):
             _print_solutions(result, fmt)
@@ -172,7 +200,7 @@ def query(
             out.print("true" if bool(result) else "false")
         else:
             rdf = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES}.get(fmt, ox.RdfFormat.TURTLE)
-            sys.stdout.buffer.write(ox.serialize(list(result), format=rdf))
+            sys.stdout.buffer.write(ox.serialize(list(result), format=rdf) or b"")
 
 
 def _print_solutions(result: Any, fmt: str) -> None:
@@ -213,7 +241,7 @@ def validate(store: StoreOption = None, json_out: JsonOption = False) -> None:
     from lskg.kg.validate import validate as run_validate
 
     settings = get_settings(store)
-    with open_store(settings.store) as handle:
+    with open_store(settings) as handle:
         report = run_validate(handle)
     if json_out:
         out.print_json(json.dumps({"conforms": report.conforms, "triples": report.triples,
@@ -234,7 +262,7 @@ def stats(store: StoreOption = None, json_out: JsonOption = False) -> None:
     from lskg.kg.read import stats as read_stats
 
     settings = get_settings(store)
-    with open_store(settings.store) as handle:
+    with open_store(settings) as handle:
         record = read_stats(handle)
     if json_out:
         out.print_json(json.dumps(dataclasses.asdict(record)))
@@ -284,7 +312,7 @@ def studies(
     if year:
         filters["year"] = list(year)
     settings = get_settings(store)
-    with open_store(settings.store) as handle:
+    with open_store(settings) as handle:
         page = read_studies(handle, filters, offset=offset, limit=limit)
     if json_out:
         out.print_json(json.dumps(dataclasses.asdict(page)))
@@ -321,7 +349,7 @@ def ask(
     from lskg.kg.read import ask as read_ask
 
     settings = get_settings(store)
-    with open_store(settings.store) as handle:
+    with open_store(settings) as handle:
         answer = read_ask(handle, question)
     if json_out:
         out.print_json(json.dumps(answer_json(answer)))
@@ -362,7 +390,7 @@ def export(
     if fmt not in formats:
         raise QueryError(f"unknown export format {fmt!r}", hint="use one of " + ", ".join(formats))
     settings = get_settings(store)
-    with open_store(settings.store) as handle:
+    with open_store(settings) as handle:
         data = handle.dump(formats[fmt])
     if output:
         output.write_bytes(data)

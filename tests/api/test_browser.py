@@ -69,8 +69,22 @@ def test_ask_a_question(page, artifacts: Path) -> None:
     page.fill("#question", "which studies use LSTM")
     page.click("#ask")
     page.wait_for_selector("#ask-results tbody tr")
-    assert "SELECT" in page.inner_text("#ask-sparql") or not page.is_visible("#ask-sparql")
+    assert page.locator("#ask-results tbody tr").count() == 1  # the tiny corpus's one LSTM study
+    assert "LSTM network" in page.inner_text("#ask-results")
+    page.click("#ask-sparql-box summary")
+    sparql = page.inner_text("#ask-sparql")
+    assert "SELECT" in sparql and "model/LSTM" in sparql
     page.screenshot(path=str(artifacts / "04-ask.png"), full_page=True)
+
+
+def test_empty_recommendation_form_is_refused_with_a_message(page) -> None:
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url))
+    for name in ("data", "landslide_type", "task"):
+        page.fill(f"input[name={name}]", "  ")
+    page.click("#recommend")
+    page.wait_for_function("document.getElementById('recommend-status').textContent.includes('at least one')")
+    assert not any("/recommend" in url for url in seen)  # nothing was asked of the server
 
 
 def test_recommendation_form(page, artifacts: Path) -> None:
@@ -92,10 +106,10 @@ def test_gap_map(page, artifacts: Path) -> None:
                            "!document.getElementById('gaps-status').textContent.startsWith('Training')",
                            timeout=300_000)
     status = page.inner_text("#gaps-status")
-    if not status.startswith("503"):
-        page.wait_for_selector("table.gapmap td.cell")
-        page.hover("table.gapmap td.cell[title] >> nth=0")
-        assert "studies" in page.inner_text("#gap-detail")
+    assert " combinations (model " in status, status  # a gap map, not an error message
+    assert page.locator("table.gapmap td.cell[title]").count() > 0, status
+    page.hover("table.gapmap td.cell[title] >> nth=0")
+    assert "studies" in page.inner_text("#gap-detail")
     page.screenshot(path=str(artifacts / "06-gapmap.png"), full_page=True)
 
 
@@ -119,3 +133,16 @@ def test_graph_strings_are_escaped(tmp_path: Path, page) -> None:
         page.wait_for_selector("#study-facts tbody tr")
         assert "<b>LSTM</b>" in page.inner_text("#study-title")
         assert page.evaluate("window.pwned") is None
+
+
+def test_ontology_link_opens_a_page_and_the_favicon_is_served(page, live_server: LiveServer) -> None:
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    page.goto(live_server.url + "/")
+    page.wait_for_load_state("networkidle")
+    icon = page.request.get(live_server.url + "/favicon.ico")
+    assert icon.status == 200 and icon.headers["content-type"].startswith("image/")
+    page.click("nav a[href='/ontology']")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text().startswith("lskg ontology")  # HTML, not Turtle text
+    assert not failed, failed

@@ -18,7 +18,7 @@ runner = CliRunner()
 def _studies(store: str) -> int:
     result = runner.invoke(app, ["stats", "--store", store, "--json"])
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)["totals"]["studies"]
+    return json.loads(result.stdout)["studies"]
 
 
 def test_a_build_of_nothing_exits_3_and_keeps_the_graph(tmp_path, tiny_corpus):
@@ -95,3 +95,15 @@ def test_a_second_writer_exits_3_at_once_or_waits(tmp_path, tiny_corpus):
     result = runner.invoke(app, ["add", str(tiny_corpus), "--store", store, "--wait", "30"])
     holder.join()
     assert result.exit_code == 0, result.output
+
+
+def test_add_takes_corpus_as_an_option_too(tmp_path, tiny_corpus):
+    """`lskg add --corpus x` as `lskg build --corpus x` (and `lskg extract --corpus x`); nothing given is a user
+    error naming the option."""
+    store = str(tmp_path / "store")
+    assert runner.invoke(app, ["build", "--corpus", str(tiny_corpus), "--store", store]).exit_code == 0
+    added = runner.invoke(app, ["add", "--corpus", str(tiny_corpus), "--store", store])
+    assert added.exit_code == 0, added.output
+    assert "4 studies added or replaced" in added.output and _studies(store) == 4
+    nothing = runner.invoke(app, ["add", "--store", store])
+    assert nothing.exit_code == 3 and "--corpus" in nothing.output

@@ -31,10 +31,10 @@ def test_build_validate_query_stats_export(tmp_path, tiny_corpus):
                "--store", store])
     assert csv.splitlines()[0].strip() == "t" and len(csv.strip().splitlines()) == 5
     stats = json.loads(_ok(["stats", "--store", store, "--json"]))
-    assert stats["totals"]["studies"] == 4
+    assert stats["studies"] == 4 and stats["top"]["model"][0]["studies"] >= 1
     nq = tmp_path / "graph.nq"
     _ok(["export", "--format", "nq", "--output", str(nq), "--store", store])
-    assert nq.read_text().count("\n") == stats["totals"]["quads"]
+    assert nq.read_text().count("\n") == stats["quads"]
     assert "studies_for_context" in _ok(["queries"])
 
 
@@ -63,3 +63,28 @@ def test_validate_exits_1_on_a_non_conformant_graph(tmp_path, tiny_corpus):
                       "INSERT DATA { GRAPH <urn:bad> { <urn:study> a lskg:Study } }")
     result = runner.invoke(app, ["validate", "--store", store])
     assert result.exit_code == 1 and "urn:study" in result.output
+
+
+def test_stats_studies_and_ask_share_the_read_functions(tmp_path, tiny_corpus):
+    """`lskg stats`, `lskg studies` and `lskg ask` print the records of lskg.kg.read, as /stats, /studies and
+    /ask do."""
+    import dataclasses
+
+    from lskg.kg import open_store
+    from lskg.kg.read import answer_json, ask, stats
+
+    store = str(tmp_path / "store")
+    _ok(["build", "--corpus", str(tiny_corpus), "--store", store])
+    with open_store(store) as handle:
+        record = dataclasses.asdict(stats(handle))
+        answer = answer_json(ask(handle, "which studies use GNSS"))
+    assert json.loads(_ok(["stats", "--store", store, "--json"])) == json.loads(json.dumps(record))
+    page = json.loads(_ok(["studies", "--data", "GNSS,InSAR", "--store", store, "--json"]))
+    assert page["total"] == 2 and {i["title"] for i in page["items"]} >= {
+        "GRU prediction of reservoir landslide deformation from GNSS"}
+    asked = json.loads(_ok(["ask", "which studies use GNSS", "--store", store, "--json"]))
+    assert asked == json.loads(json.dumps(answer)) and asked["rows"]
+    unknown = runner.invoke(app, ["studies", "--data", "LSTM", "--store", store])
+    assert unknown.exit_code == 3 and "LSTM" in unknown.output
+    text = _ok(["ask", "how many studies use the Zorblat sensor", "--store", store])
+    assert "Zorblat" in text

@@ -35,14 +35,40 @@ def test_extract_writes_issue_shape(fixtures: Path, tmp_path: Path) -> None:
 
 def test_extract_to_stdout_and_problems_on_stderr(fixtures: Path) -> None:
     result = runner.invoke(app, ["extract", str(fixtures / "broken_no_er.ris")])
-    assert result.exit_code == 0
-    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
-    assert len(lines) == 1 and json.loads(lines[0])["models"] == ["U-Net"]
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["models"] == ["U-Net"]  # stdout holds only the records
+    skipped = [line for line in result.stderr.splitlines() if line.startswith("skipped:")]
+    assert len(skipped) == 2 and all("broken_no_er.ris, record line" in line for line in skipped)
+    assert "1 studies extracted, 2 problems" in result.stderr
 
 
 def test_extract_unknown_format_is_a_user_error(fixtures: Path) -> None:
     result = runner.invoke(app, ["extract", str(fixtures / "zotero.bib"), "--format", "docx"])
-    assert result.exit_code == 3
+    assert result.exit_code == 3 and "Traceback" not in result.output
+    assert "unknown format 'docx'" in result.output and "bibtex" in result.output
+
+
+def test_extract_takes_corpus_as_an_option_too(fixtures: Path) -> None:
+    """`--corpus` as in `lskg build`, or the files as arguments: the same records either way."""
+    as_argument = runner.invoke(app, ["extract", str(fixtures / "broken_no_er.ris")])
+    as_option = runner.invoke(app, ["extract", "--corpus", str(fixtures / "broken_no_er.ris")])
+    assert as_option.exit_code == 0, as_option.output
+    assert as_option.stdout == as_argument.stdout and as_option.stdout.strip()
+    nothing = runner.invoke(app, ["extract"])
+    assert nothing.exit_code == 3 and "--corpus" in nothing.output
+
+
+@pytest.mark.parametrize("command", ["extract", "build", "add"])
+def test_help_lists_every_registered_reader(command: str) -> None:
+    from lskg.extract.readers import formats
+
+    result = runner.invoke(app, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    text = " ".join(result.output.replace("│", " ").split())
+    for name in formats():
+        assert name in text, (name, command)
+    assert "wos" in text and "openalex" in text
 
 
 def test_evaluate_extraction_json(tmp_path: Path) -> None:
@@ -80,12 +106,14 @@ def test_build_review_keeps_method_references_out(fixtures: Path, tmp_path: Path
     settings = Settings(store=str(tmp_path / "store"))
     report = build([fixtures / "review_excerpt.md"], settings, fmt="review")
     assert report.facts.get("model", 0) >= 3
+    assert report.studies >= 1 and report.method_references >= 1
     with open_store(settings.store) as store:
-        rows = store.select("candidate_concepts")  # the store answers named queries
-        assert isinstance(rows, list)
         kinds = {str(r["kind"].value) for r in store.select(
             "SELECT DISTINCT ?kind WHERE { GRAPH ?g { ?s <https://w3id.org/lskg/ontology/studyKind> ?kind } }")}
-    assert kinds <= {"landslide_study", "method_reference"}
+        studies = store.select("graph_stats")[0]
+    assert kinds == {"landslide_study", "method_reference"}  # both kinds present, each under its own kind
+    assert int(studies["studies"].value) == report.studies  # method references are not counted as studies
+    assert int(studies["methodReferences"].value) == report.method_references
 
 
 def test_concepts_candidates_lists_built_candidates(fixtures: Path, tmp_path: Path) -> None:
