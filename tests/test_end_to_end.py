@@ -20,7 +20,11 @@ def test_seed_review_graph_recommends_rnn_for_insar_creeping_displacement(seed_t
     with open_store(settings.store) as store:
         answer = service.recommend(store, settings, data=["InSAR time series"], landslide_type=["creeping"],
                                    task=["displacement prediction"])
-    first = answer["families"][0]
-    assert first["label"] == "recurrent neural network", [f["label"] for f in answer["families"][:3]]
-    assert first["support"], "the recommendation names the studies behind it"
-    assert all(study["iri"].startswith("https://") and study["title"] for study in first["support"])
+    # With co-occurrence as the default (chosen on the real corpus, docs/recommendation.md) the seed graph ranks
+    # CNN first and RNN second for this context: the review's CNN studies share InSAR with it. RNN must stay in
+    # the top two, with the studies behind it.
+    top = [f["label"] for f in answer["families"][:2]]
+    assert "recurrent neural network" in top, top
+    rnn = next(f for f in answer["families"] if f["label"] == "recurrent neural network")
+    assert rnn["support"], "the recommendation names the studies behind it"
+    assert all(study["iri"].startswith("https://") and study["title"] for study in rnn["support"])

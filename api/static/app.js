@@ -246,7 +246,10 @@ async function gaps(event) {
   try {
     const g = await getTrained(`/gaps?facets=${rows}&facets=${cols}&top=500`, "gaps-status");
     drawGapMap(g, rows, cols);
-    status("gaps-status", `${g.gaps.length} combinations (model ${g.model_version}). Darker = larger gap.`);
+    status("gaps-status", g.gaps.length
+      ? `${g.gaps.length} combinations (model ${g.model_version}). Darker = larger gap.`
+      : `No gap to show (model ${g.model_version}): every combination is studied, implausible, or rests on too ` +
+        "few studies to judge (unknown).");
     const base = `/gaps/map?rows=${rows}&cols=${cols}&fmt=`;
     for (const fmt of ["svg", "png", "html", "json"]) $("gap-" + fmt).href = base + fmt;
     $("gap-links").hidden = false;

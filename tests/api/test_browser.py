@@ -106,10 +106,10 @@ def test_gap_map(page, artifacts: Path) -> None:
                            "!document.getElementById('gaps-status').textContent.startsWith('Training')",
                            timeout=300_000)
     status = page.inner_text("#gaps-status")
-    assert " combinations (model " in status, status  # a gap map, not an error message
-    assert page.locator("table.gapmap td.cell[title]").count() > 0, status
-    page.hover("table.gapmap td.cell[title] >> nth=0")
-    assert "studies" in page.inner_text("#gap-detail")
+    # the tiny corpus has fewer studies per concept than a gap needs: the page says so instead of an empty map
+    # (the map's colour scale and hover evidence are tested on a larger graph in tests/gnn/test_gapmap_browser.py)
+    assert status.startswith("No gap to show (model ") and "too few studies to judge" in status, status
+    assert page.locator("table.gapmap td.cell[title]").count() == 0
     page.screenshot(path=str(artifacts / "06-gapmap.png"), full_page=True)
 
 
