@@ -2,6 +2,13 @@
 
     python benchmarks/bench_extract.py            # 10,000 studies
     python benchmarks/bench_extract.py --n 2000 --workers 2 --json
+    python benchmarks/bench_extract.py --real --n 2000 --scaling 2   # real-length abstracts, 1 vs 2 workers
+
+``--real`` reads the embedded corpus (``lskg/data/corpus/*.jsonl``: published abstracts and review summaries,
+about 140 words a study) through lskg's own readers and repeats it to ``--n`` studies. ``--scaling N`` runs the
+same documents with 1 and with N worker processes in the same run and prints the ratio, with the CPU seconds of
+every process: on a machine shared with other work the wall-clock ratio understates the scaling, the CPU
+accounting does not (``cpu_bound_speedup``: one process's CPU time over the busiest process's in the N-worker run).
 
 Abstracts are generated here (nothing committed) by recombining the ontology's labels in varied sentence
 templates, so every component has work to do: labels of all four facets, acronyms defined in the text,
@@ -57,21 +64,103 @@ def synthetic_corpus(n: int, seed: int = 0) -> list[str]:
     return texts
 
 
+def corpus_texts(path: str, n: int) -> list[str]:
+    """Title and abstract of the first ``n`` records of a JSONL corpus (real-length abstracts), cycled to ``n``."""
+    with open(path, encoding="utf-8") as handle:
+        records = [json.loads(line) for line in handle if line.strip()]
+    texts = [f"{r.get('title', '')}. {r.get('abstract') or r.get('text') or ''}".strip(". ") for r in records]
+    return [texts[i % len(texts)] for i in range(n)] if texts else []
+
+
+def embedded_documents(n: int) -> list:
+    """The embedded corpus's Documents (real passages, as ``lskg build`` reads them), repeated to ``n``."""
+    from dataclasses import replace
+
+    from lskg.data import CORPUS
+    from lskg.extract.readers import read_documents
+
+    base = list(read_documents([CORPUS], "auto", []))
+    return [d if i < len(base) else replace(d, study=replace(d.study, id=f"{d.study.id}-r{i // len(base)}"))
+            for i, d in ((i, base[i % len(base)]) for i in range(n))]
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """(this process, its finished children) user+system CPU seconds."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def timed_run(documents: list, workers: int, batch_size: int) -> dict:
+    """Extract ``documents`` with a fresh Extractor of ``workers`` processes: wall and CPU seconds."""
+    from lskg.extract.pipeline import Extractor
+
+    extractor = Extractor(n_process=workers, batch_size=batch_size)
+    extractor.read("Warm-up: a U-Net maps landslides.")
+    cpu0, children0 = _cpu_seconds()
+    started = time.perf_counter()
+    facts = sum(len(item.facts) for item in extractor.run(documents))
+    wall = time.perf_counter() - started
+    cpu1, children1 = _cpu_seconds()
+    return {"workers": workers, "wall_s": round(wall, 2), "parent_cpu_s": round(cpu1 - cpu0, 2),
+            "workers_cpu_s": round(children1 - children0, 2), "facts": facts}
+
+
+def scaling(args: argparse.Namespace) -> dict:
+    documents = embedded_documents(args.n) if args.real else None
+    if documents is None:
+        from lskg.extract.document import Document
+        from lskg.records import Study
+
+        documents = [Document.of_record(Study(id=str(i), title="", abstract=t))
+                     for i, t in enumerate(synthetic_corpus(args.n))]
+    words = sum(len(p.text.split()) for d in documents for p in d.passages)
+    one = timed_run(documents, 1, args.batch_size)
+    many = timed_run(documents, args.scaling, args.batch_size)
+    assert one["facts"] == many["facts"], "workers must not change the output"
+    busiest = max(many["parent_cpu_s"], many["workers_cpu_s"] / args.scaling)
+    result = {"studies": len(documents), "words": words, "one": one, "many": many,
+              "words_per_s_one": round(words / one["wall_s"]), "words_per_cpu_s_one": round(words / one["parent_cpu_s"]),
+              "wall_speedup": round(one["wall_s"] / many["wall_s"], 2),
+              "cpu_bound_speedup": round(one["parent_cpu_s"] / busiest, 2),
+              "cpu_overhead": round((many["parent_cpu_s"] + many["workers_cpu_s"]) / one["parent_cpu_s"], 2),
+              "load_average": round(__import__("os").getloadavg()[0], 1)}
+    print(json.dumps(result, indent=2))
+    return result
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="studies to generate (default 10,000)")
     parser.add_argument("--workers", type=int, default=1, help="spaCy worker processes (n_process)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--decide", action="store_true",
+                        help="run the learned decision stage (lskg.decision.v1) after the rule components")
+    parser.add_argument("--corpus", help="a JSONL corpus (title, abstract) instead of synthetic texts, cycled to --n")
+    parser.add_argument("--real", action="store_true",
+                        help="the embedded corpus (real-length abstracts and review summaries), repeated to --n")
+    parser.add_argument("--scaling", type=int, metavar="N",
+                        help="compare 1 and N worker processes on the same documents (wall and CPU seconds)")
     args = parser.parse_args(argv)
+    if args.scaling:
+        return scaling(args)
 
     from lskg.extract.document import Document
     from lskg.extract.pipeline import Extractor
     from lskg.records import Study
 
-    texts = synthetic_corpus(args.n)
+    texts = synthetic_corpus(args.n) if not args.real else []
+    if args.corpus:
+        texts = corpus_texts(args.corpus, args.n)
+    real = embedded_documents(args.n) if args.real else None
+    if real is not None:
+        texts = [p.text for d in real for p in d.passages]
     words = sum(len(t.split()) for t in texts)
     extractor = Extractor(n_process=args.workers, batch_size=args.batch_size)
+    if args.decide:
+        from lskg.extract.decision import DecisionStage
+
+        extractor.decision = DecisionStage(extractor.index)
     extractor.read("Warm-up: a U-Net maps landslides.")
 
     started = time.perf_counter()
@@ -79,21 +168,26 @@ def main(argv: list[str] | None = None) -> dict:
         pass
     tokenizer_s = time.perf_counter() - started
 
-    documents = (Document.of_record(Study(id=str(i), title="", abstract=t)) for i, t in enumerate(texts))
+    documents = real if real is not None else (
+        Document.of_record(Study(id=str(i), title="", abstract=t)) for i, t in enumerate(texts))
     started = time.perf_counter()
+    cpu_started = time.process_time()
     facts = metrics = 0
     for item in extractor.run(documents):
         facts += len(item.facts)
         metrics += len(item.metrics)
     extract_s = time.perf_counter() - started
+    cpu_s = time.process_time() - cpu_started
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {
         "studies": args.n, "words": words, "workers": args.workers,
         "extract_seconds": round(extract_s, 2), "tokenizer_seconds": round(tokenizer_s, 2),
         "studies_per_s": round(args.n / extract_s, 1), "words_per_s": round(words / extract_s),
+        "words_per_cpu_s": round(words / cpu_s) if args.workers == 1 else None,
         "tokenizer_words_per_s": round(words / tokenizer_s), "slowdown_vs_tokenizer": round(extract_s / tokenizer_s, 1),
         "facts": facts, "metrics": metrics, "peak_rss_mib": round(peak_mib, 1),
     }
+    result["decide"] = args.decide
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -29,14 +29,15 @@ def read_corpus(sources: Sequence[Path], fmt: str = "auto",
 
 
 def extract_corpus(sources: Sequence[Path], fmt: str = "auto", problems: list[InputError] | None = None,
-                   *, n_process: int = 1) -> Iterator[StudyFacts]:
+                   *, n_process: int = 1, decide: bool = False) -> Iterator[StudyFacts]:
     """One StudyFacts per study of every source file or folder. Unreadable files and records are appended to
     ``problems`` (naming the file and record) and skipped; general method references found in a review come out
-    with ``kind="method_reference"`` and no facts."""
+    with ``kind="method_reference"`` and no facts. ``decide``: the learned decision stage
+    (:mod:`lskg.extract.decision`) decides which candidates are facts (``Settings.decide``; off by default)."""
     from lskg.extract.pipeline import Extractor
     from lskg.extract.readers import read_documents
 
-    extractor = Extractor(n_process=n_process)
+    extractor = Extractor(n_process=n_process, decide=decide)
     yield from extractor.run(read_documents([Path(s) for s in sources], fmt, problems))
 
 

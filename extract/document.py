@@ -51,6 +51,10 @@ class Document:
     study: Study
     locator: str
     passages: tuple[Passage, ...]
+    contexts: tuple[Passage, ...] = ()
+    """A review's cited work: every sentence that cites it (scoped to the citation), also for a work the reader
+    judged a general method reference and gave no passages. Not read for facts; the decision stage
+    (``lskg.extract.review_kind``) may re-judge the work from them."""
 
     @classmethod
     def of_record(cls, study: Study) -> Document:

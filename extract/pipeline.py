@@ -5,14 +5,19 @@
         ...
 
 Each passage of a document is run through the pipeline once (a review sentence citing three studies is read
-once), in batches with ``nlp.pipe``; ``n_process`` > 1 uses spaCy's worker processes. Mentions inside the
+once), in batches with ``nlp.pipe``. ``n_process`` > 1 splits the documents over that many worker processes, each
+running this same Extractor (forked, so nothing is rebuilt) on chunks of documents and sending back StudyFacts: the
+output is the same, in the same order. (spaCy's own ``n_process`` ships every Doc, vocabulary included, to a
+worker and back, and was slower than one process.) Mentions inside the
 passage's scope become :class:`~lskg.records.Fact` records with :class:`~lskg.records.Evidence` (document locator,
 sentence, character span in the source document, extractor component name, confidence).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import multiprocessing
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +39,9 @@ CONFIG = Path(__file__).resolve().parent / "config.cfg"
 ROLE_WEIGHT = {"proposed": 1.0, "applied": 1.0, "baseline": 0.95, "mentioned": 0.6}
 ROLE_RANK = {"proposed": 0, "applied": 1, "baseline": 2, "mentioned": 3}
 BATCH_DOCUMENTS = 256
+WORKER_CHUNK = 16
+"""Documents per task sent to a worker process (small: the order of the output is kept, and a slow chunk
+holds back only that many)."""
 
 
 def build_pipeline(index: ConceptIndex | None = None, overrides: dict[str, Any] | None = None) -> Language:
@@ -53,21 +61,37 @@ class Extractor:
     """Runs the pipeline over Documents and assembles one StudyFacts per study."""
 
     def __init__(self, index: ConceptIndex | None = None, *, n_process: int = 1, batch_size: int | None = None,
-                 nlp: Language | None = None) -> None:
+                 nlp: Language | None = None, decide: Any = False) -> None:
         self.index = index or concept_index()
         self.nlp = nlp or build_pipeline(index)
         self.n_process = n_process
         self.batch_size = batch_size or self.nlp.batch_size
+        self.decision = _decision_stage(decide, self.index)
+        """The learned decision stage (``lskg.extract.decision``) when ``decide`` is on: True for the packaged
+        model, or a DecisionStage; None (the default) keeps the rules' facts as they are."""
 
     def run(self, documents: Iterable[Document]) -> Iterator[StudyFacts]:
+        if self.n_process > 1:
+            yield from self._run_workers(documents)
+            return
         batch: list[Document] = []
         for document in documents:
+            if self.decision is not None:
+                document = self.decision.prepare(document)
             batch.append(document)
             if len(batch) >= BATCH_DOCUMENTS:
                 yield from self._run_batch(batch)
                 batch = []
         if batch:
             yield from self._run_batch(batch)
+
+    def _run_workers(self, documents: Iterable[Document]) -> Iterator[StudyFacts]:
+        chunks = iter(lambda it=iter(documents): list(itertools.islice(it, WORKER_CHUNK)), [])
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        with context.Pool(self.n_process, initializer=_start_worker, initargs=(self,)) as pool:
+            for chunk in pool.imap(_run_chunk, chunks):
+                yield from chunk
 
     def read(self, text: str, title: str | None = None) -> Doc:
         """One text through the pipeline (``title``: the text starts with this title)."""
@@ -87,10 +111,14 @@ class Extractor:
         docs = list(self.nlp.pipe(made, batch_size=self.batch_size, n_process=self.n_process))
         for document in batch:
             facts = StudyFacts(document.study)
+            read = []
             for passage in document.passages:
                 doc = docs[keys[(passage.text, _title_end(document, passage))]]
                 self._collect(document, passage, doc, facts)
+                read.append((passage, doc))
             facts.facts = _merge(facts.facts)
+            if self.decision is not None:
+                facts = self.decision(document, read, facts)
             yield facts
 
     def _collect(self, document: Document, passage: Passage, doc: Doc, out: StudyFacts) -> None:
@@ -130,10 +158,35 @@ class Extractor:
     def _evidence(document: Document, passage: Passage, doc: Doc, start: int, end: int, extractor: str,
                   confidence: float) -> Evidence:
         span = doc.char_span(start, end, alignment_mode="expand")
-        sentence = span.sent.text if span is not None else doc.text
+        text = passage.text  # the Doc's text (Doc.text joins every token on each call)
+        sentence = span.sent.text if span is not None else text
         return Evidence(document=document.locator, sentence=sentence, start=passage.doc_offset(start),
-                        end=passage.doc_offset(end - 1) + 1, span=doc.text[start:end], extractor=extractor,
+                        end=passage.doc_offset(end - 1) + 1, span=text[start:end], extractor=extractor,
                         confidence=confidence)
+
+
+def _decision_stage(decide: Any, index: ConceptIndex) -> Any:
+    if decide is False or decide is None:
+        return None
+    if decide is True:
+        from lskg.extract.decision import DecisionStage
+
+        return DecisionStage(index)
+    return decide
+
+
+_worker: Extractor | None = None
+
+
+def _start_worker(extractor: Extractor) -> None:
+    global _worker
+    _worker = extractor
+    _worker.n_process = 1
+
+
+def _run_chunk(documents: list[Document]) -> list[StudyFacts]:
+    assert _worker is not None
+    return list(_worker.run(documents))
 
 
 def _title_end(document: Document, passage: Passage) -> int | None:

@@ -74,7 +74,14 @@ def _evidence_triples(ev: Evidence) -> tuple[NamedNode, list[Triple]]:
 
 
 def fact_property(fact: Fact) -> NamedNode:
-    return LSKG.comparesWith if fact.facet == "model" and fact.role == "baseline" else FACET_PROPERTIES[fact.facet]
+    """The direct property of a fact: its facet's, except a baseline model (``lskg:comparesWith``) and a task
+    concept the study uses only as a step on the way (role ``method_step``: ``lskg:usesMethodStep``), so that
+    task queries over ``lskg:addressesTask`` see a study's own aims only."""
+    if fact.facet == "model" and fact.role == "baseline":
+        return LSKG.comparesWith
+    if fact.facet == "task" and fact.role == "method_step":
+        return LSKG.usesMethodStep
+    return FACET_PROPERTIES[fact.facet]
 
 
 def _candidate_triples(fact: Fact) -> list[Triple]:
@@ -109,6 +116,9 @@ def study_triples(facts: StudyFacts) -> list[Triple]:
         out.append(Triple(node, DCTERMS.abstract, Literal(s.abstract)))
     out += [Triple(node, DCTERMS.creator, Literal(a)) for a in s.authors]
     out += [Triple(node, LSKG.sourceRecord, Literal(src)) for src in sorted({s.source, *s.sources} - {""})]
+    out += [Triple(node, LSKG.textKind, Literal(kind)) for kind in s.text_kinds]
+    if s.url:
+        out.append(Triple(node, DCTERMS.source, NamedNode(s.url)))
     if facts.place:
         out.append(Triple(node, LSKG.studyArea, Literal(facts.place)))
     for fact in facts.facts:

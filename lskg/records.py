@@ -17,11 +17,16 @@ from typing import Literal
 Facet = Literal["model", "data", "landslide_type", "task"]
 FACETS: tuple[Facet, ...] = ("model", "data", "landslide_type", "task")
 
-Role = Literal["proposed", "applied", "baseline", "mentioned"]
+Role = Literal["proposed", "applied", "baseline", "mentioned", "method_step"]
 """How a study relates to a model: it proposes it, applies it, compares against it (baseline) or only mentions it.
-Data sources, landslide types and tasks use ``applied``."""
+Data sources, landslide types and tasks use ``applied``; a task concept the study uses only as a step on the way
+(feature selection, data fusion), as the extractor's decision stage finds, has ``method_step``."""
 
 StudyKind = Literal["landslide_study", "method_reference"]
+
+TextKind = Literal["abstract", "paraphrase", "review_summary"]
+"""What a study's text is: the authors' own abstract, an abstract paraphrased in our own words (the embedded
+corpus), or a review's account of the study."""
 
 
 def normalize_doi(doi: str | None) -> str | None:
@@ -67,6 +72,12 @@ class Study:
     kind: StudyKind = "landslide_study"
     sources: tuple[str, ...] = ()
     """Every source this study was seen in (after deduplication across sources)."""
+    url: str | None = None
+    """Where the text was read (a publisher page), when the record says so."""
+    text_kinds: tuple[TextKind, ...] = ("abstract",)
+    """What the text is, per source (several after a merge: a paraphrased abstract and a review's summary)."""
+    same_as: tuple[str, ...] = ()
+    """Ids of other records that describe the same study (a review summary of this paper); merged at build."""
 
     @property
     def key(self) -> str:

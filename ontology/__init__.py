@@ -26,6 +26,7 @@ from lskg.ontology.terms import (
     MODEL,
     ONTOLOGY_GRAPH,
     RDF,
+    RDFS,
     SKOS,
     SYNTHESIS_GRAPH,
 )
@@ -34,11 +35,13 @@ from lskg.records import Facet, stable_id
 ONTOLOGY_DIR = Path(__file__).resolve().parent
 SHAPES_FILE = ONTOLOGY_DIR / "shapes.ttl"
 SYNTHESIS_FILE = ONTOLOGY_DIR / "review-synthesis.ttl"
+EVENTS_FILE = ONTOLOGY_DIR / "events.ttl"
+"""Named trigger events and settings (earthquakes, storms, reservoirs, mines) with their trigger types."""
 
 
 def ontology_files() -> list[Path]:
-    """The TBox and the concept schemes (not the shapes, not the review synthesis)."""
-    return [ONTOLOGY_DIR / "lskg.ttl", *sorted((ONTOLOGY_DIR / "concepts").glob("*.ttl"))]
+    """The TBox, the concept schemes and the trigger events (not the shapes, not the review synthesis)."""
+    return [ONTOLOGY_DIR / "lskg.ttl", *sorted((ONTOLOGY_DIR / "concepts").glob("*.ttl")), EVENTS_FILE]
 
 
 def _parse(path: Path, graph: NamedNode) -> Iterator[Quad]:
@@ -181,6 +184,52 @@ def candidate_iri(label: str) -> str:
 
 def _text(term: object) -> str:
     return term.value if isinstance(term, Literal) else str(term)
+
+
+@dataclass(frozen=True)
+class TriggerEvent:
+    """A named event or setting (``ontology/events.ttl``) whose landslides are of a known trigger type."""
+
+    iri: str
+    label: str
+    alt_labels: tuple[str, ...]
+    trigger_type: str
+    """IRI of the landslide type concept it implies (earthquake-induced landslide...)."""
+    date: str | None = None
+    place: str | None = None
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return (self.label, *self.alt_labels)
+
+
+@functools.lru_cache(maxsize=8)
+def collection_members(collection: str) -> frozenset[str]:
+    """IRIs of the skos:member of a SKOS collection of the packaged ontology (``COLLECTION["MethodStep"]``),
+    with the concepts narrower than a member."""
+    members = {quad.object.value for path in ontology_files() for quad in _parse(path, ONTOLOGY_GRAPH)
+               if quad.subject.value == collection and quad.predicate.value == SKOS.member.value}
+    index = concept_index()
+    return frozenset(members | {d for m in members for d in index.descendants(m)})
+
+
+@functools.lru_cache(maxsize=1)
+def trigger_events() -> tuple[TriggerEvent, ...]:
+    """Every lskg:TriggerEvent of the packaged ontology, in IRI order (parsed once per process)."""
+    props: dict[str, dict[str, list]] = {}
+    for quad in _parse(EVENTS_FILE, ONTOLOGY_GRAPH):
+        props.setdefault(quad.subject.value, {}).setdefault(quad.predicate.value, []).append(quad.object)
+    events = []
+    for iri, p in sorted(props.items()):
+        if LSKG.TriggerEvent not in p.get(RDF.type.value, []):
+            continue
+        events.append(TriggerEvent(
+            iri=iri, label=_text(p[RDFS.label.value][0]),
+            alt_labels=tuple(sorted(_text(o) for o in p.get(SKOS.altLabel.value, []))),
+            trigger_type=p[LSKG.triggerType.value][0].value,
+            date=_text(p[LSKG.eventDate.value][0]) if LSKG.eventDate.value in p else None,
+            place=_text(p[LSKG.eventPlace.value][0]) if LSKG.eventPlace.value in p else None))
+    return tuple(events)
 
 
 

@@ -46,7 +46,7 @@ LSKG_TERMS = frozenset({
     "GapAnalysis", "Review",
     # study-level facts (direct edges, easy to query)
     "usesModel", "comparesWith", "usesData", "targetsLandslideType", "addressesTask", "reportsMetric",
-    "studyArea", "studyKind", "sourceRecord",
+    "studyArea", "studyKind", "sourceRecord", "textKind",
     # qualified facts with provenance
     "hasFact", "factProperty", "factObject", "role", "confidence", "sentence", "spanText", "startChar",
     "endChar", "document",
@@ -56,6 +56,12 @@ LSKG_TERMS = frozenset({
     "candidateStatus",
     # review synthesis (Table 1)
     "family", "typicalData", "typicalLandslideType", "typicalTask", "note",
+    # data modality (which families can take a data source)
+    "modality",
+    # method steps, apart from tasks (a study's own aims)
+    "usesMethodStep",
+    # named trigger events and settings (ontology/events.ttl)
+    "TriggerEvent", "triggerType", "eventDate", "eventPlace",
     # gaps
     "gapConcept", "observedCount", "plausibility", "gapScore", "rank", "modelVersion", "facetPair",
 })
@@ -75,6 +81,8 @@ EVIDENCE = Namespace(BASE + "evidence/")
 METRIC = Namespace(BASE + "metric/")
 AGENT = Namespace(BASE + "agent/")
 GAP = Namespace(BASE + "gap/")
+EVENT = Namespace(BASE + "event/")
+"""Named trigger events and settings (``ontology/events.ttl``): earthquakes, storms, reservoirs, mines."""
 SYNTHESIS = Namespace(BASE + "synthesis/")
 GRAPH = Namespace(BASE + "graph/")
 SHAPE = Namespace(BASE + "shape/")
@@ -98,7 +106,8 @@ SH = Namespace("http://www.w3.org/ns/shacl#")
 PREFIXES: dict[str, Namespace] = {
     "lskg": LSKG, "scheme": SCHEME, "collection": COLLECTION, "model": MODEL, "data": DATA,
     "landslide": LANDSLIDE, "task": TASK, "candidate": CANDIDATE, "study": STUDY, "fact": FACT,
-    "evidence": EVIDENCE, "metric": METRIC, "agent": AGENT, "gap": GAP, "synthesis": SYNTHESIS, "graph": GRAPH,
+    "evidence": EVIDENCE, "metric": METRIC, "agent": AGENT, "gap": GAP, "event": EVENT, "synthesis": SYNTHESIS,
+    "graph": GRAPH,
     "rdf": RDF, "rdfs": RDFS, "owl": OWL, "xsd": XSD, "skos": SKOS, "dcterms": DCTERMS, "prov": PROV,
     "fabio": FABIO, "bibo": BIBO,
 }

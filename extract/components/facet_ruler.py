@@ -31,6 +31,11 @@ specific label it overlaps ("ground-based SAR data" stays ground-based SAR)."""
 INNER_PUNCT = {"-", "+", "/", ".", "&", "'", "’", "–", "‐"}
 
 
+_fold = lru_cache(maxsize=1 << 17)(fold)
+_fold_cased = lru_cache(maxsize=1 << 17)(fold_cased)
+"""Token keys, memoized: the same words recur in every abstract."""
+
+
 @lru_cache(maxsize=4)
 def default_vocabulary() -> Vocabulary:
     from lskg.ontology import concept_index
@@ -66,31 +71,32 @@ class FacetRuler(VocabularyComponent):
         found = mentions(doc)
         vocab = self.vocabulary
         prefixes, cased_prefixes = vocab.prefixes()
-        folded = [fold(t.text) for t in doc]
-        cased = [fold_cased(t.text) for t in doc]
+        texts = [t.text for t in doc]
+        punct = [t.is_punct for t in doc]
+        space = [t.is_space for t in doc]
+        folded = [_fold(t) for t in texts]
+        cased = [_fold_cased(t) for t in texts]
         i, n = 0, len(doc)
         while i < n:
-            token = doc[i]
-            if token.is_punct or token.is_space or not (
+            if punct[i] or space[i] or not (
                     folded[i] in prefixes or cased[i] in cased_prefixes
-                    or any(fold(f) in prefixes or fold_cased(f) in cased_prefixes for f in singular_forms(token.text))):
+                    or any(_fold(f) in prefixes or _fold_cased(f) in cased_prefixes for f in singular_forms(texts[i]))):
                 i += 1
                 continue
             best: tuple[int, list, bool] | None = None
             key = cased_key = ""
             for j in range(i, min(n, i + MAX_TOKENS)):
-                tok = doc[j]
-                if j > i and tok.is_punct and tok.text not in INNER_PUNCT:
+                if j > i and punct[j] and texts[j] not in INNER_PUNCT:
                     break  # "LSTM) network" is not "LSTM network"
                 stem_key, stem_cased = key, cased_key
                 key += folded[j]
                 cased_key += cased[j]
-                if not (tok.is_punct and tok.text != "+") and not tok.is_space:
+                if not (punct[j] and texts[j] != "+") and not space[j]:
                     entries = vocab.lookup_keys(key, cased_key)
                     exact = bool(entries) and any(e.label == doc[i:j + 1].text for e in entries)
                     if not entries:
-                        for singular in singular_forms(tok.text):
-                            entries = vocab.lookup_keys(stem_key + fold(singular), stem_cased + fold_cased(singular))
+                        for singular in singular_forms(texts[j]):
+                            entries = vocab.lookup_keys(stem_key + _fold(singular), stem_cased + _fold_cased(singular))
                             if entries:
                                 break
                     if entries:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -98,6 +99,19 @@ def verb_stem(noun: str) -> str | None:
     return None
 
 
+class _Tokens:
+    """Token attributes read once per Doc: indexing a Doc builds a Token object on every access, and the matchers
+    below look at each token many times."""
+
+    __slots__ = ("text", "lower", "alpha", "punct")
+
+    def __init__(self, doc: Doc) -> None:
+        self.text = [t.text for t in doc]
+        self.lower = [t.lower_ for t in doc]
+        self.alpha = [t.is_alpha for t in doc]
+        self.punct = [t.is_punct for t in doc]
+
+
 @dataclass(frozen=True)
 class Paraphrase:
     concept: str
@@ -110,6 +124,7 @@ class Paraphrase:
 _CANONICAL = {w: min(c) for c in OBJECT_CLASSES for w in c}
 
 
+@lru_cache(maxsize=1 << 17)
 def _word_key(word: str) -> str:
     forms = singular_forms(word)
     key = fold(forms[-1] if forms and not word.lower().endswith("ss") else word)
@@ -168,20 +183,21 @@ class ParaphraseMatcher(VocabularyComponent):
         tasks, triggers = self._paraphrases()
         found = mentions(doc)
         have = {(m.facet, m.concept) for m in found}
-        keys = [_word_key(t.text) if t.is_alpha else "" for t in doc]
-        lower = [t.lower_ for t in doc]
+        tok = _Tokens(doc)
+        keys = [_word_key(text) if alpha else "" for text, alpha in zip(tok.text, tok.alpha, strict=True)]
+        lower = tok.lower
         by_stem = self._by_stem(tasks)
         for sent in doc.sents:
             s, e = sent.start, sent.end
             for i in range(s, e):
-                if not doc[i].is_alpha or len(lower[i]) < 3:
+                if not tok.alpha[i] or len(lower[i]) < 3:
                     continue
                 hits: list[tuple[int, int, Paraphrase]] = []
                 for p in (p for k in range(3, len(lower[i]) + 1) for p in by_stem.get(lower[i][:k], ())):
                     agent = bool(AGENT_NOUN.fullmatch(lower[i][len(p.stem):]))
                     if agent and p.objects == ("*domain*",):
                         continue  # "classifier", "detector" name a model, not the task ...
-                    hit = self._objects_near(keys, doc, i, s, e, p.objects)
+                    hit = self._objects_near(keys, tok, i, s, e, p.objects)
                     if agent and (hit is None or hit[1] != i):
                         continue  # ... unless compounded with the task's objects: "an anomaly detector"
                     if hit is not None:
@@ -190,7 +206,9 @@ class ParaphraseMatcher(VocabularyComponent):
                 # prediction, not landslide prediction (per side of the verb, the object phrase's last word wins)
                 # ... unless an "of"/"as" follows an object noun: "the displacement of the landslide" is headed by
                 # "displacement" (an "of" right after the verb, "mapping of landslides", only introduces the object)
-                hits = self._before_of(doc, i, hits)
+                hits = self._before_of(lower, i, hits)
+                if not hits:
+                    continue
                 ends = {lo > i: max(hi for lo2, hi, _ in hits if (lo2 > i) == (lo > i)) for lo, _, _ in hits}
                 labelled = [m for m in found if m.facet == "task" and m.extractor != NAME]
                 for lo0, hi0, p in hits:
@@ -205,9 +223,9 @@ class ParaphraseMatcher(VocabularyComponent):
                                          cues=[f"paraphrase:{doc[lo:hi].text}"]))
                     have.add(("task", p.concept))
                     self._consume_types(doc, found, keys, lo, hi, p.objects)
-            self._triggers(doc, found, have, keys, lower, triggers, s, e)
-            self._modified_heads(doc, found, have, keys, triggers, s, e)
-        self._inverted_data(doc, found, have, keys)
+            self._triggers(doc, found, have, keys, tok, triggers, s, e)
+            self._modified_heads(doc, found, have, keys, tok, s, e)
+        self._inverted_data(doc, found, have, keys, lower)
         self._coordinated(doc, found, have)
         self._drop_trigger_data(doc, found, lower)
         self._implied_series(found, have)
@@ -269,14 +287,15 @@ class ParaphraseMatcher(VocabularyComponent):
         return self._series[1]
 
     @staticmethod
-    def _before_of(doc: Doc, i: int, hits: list[tuple[int, int, Paraphrase]]) -> list[tuple[int, int, Paraphrase]]:
+    def _before_of(lower: list[str], i: int, hits: list[tuple[int, int, Paraphrase]]
+                   ) -> list[tuple[int, int, Paraphrase]]:
         """Hits after verb i that lie beyond an "of" or "as" following an earlier hit are post-modifiers or
         complements, not heads ("classify each pixel as landslide")."""
         after = [h for h in hits if h[0] > i]
         if len(after) < 2:
             return hits
         first_end = min(hi for _, hi, _ in after)
-        cut = next((j for j in range(first_end, max(hi for _, hi, _ in after)) if doc[j].lower_ in {"of", "as"}),
+        cut = next((j for j in range(first_end, max(hi for _, hi, _ in after)) if lower[j] in {"of", "as"}),
                    None)
         if cut is None:
             return hits
@@ -316,13 +335,13 @@ class ParaphraseMatcher(VocabularyComponent):
                         have.add((m.facet, entry.concept.iri))
                 j -= 2
 
-    def _inverted_data(self, doc: Doc, found: list[Mention], have: set, keys: list[str]) -> None:
+    def _inverted_data(self, doc: Doc, found: list[Mention], have: set, keys: list[str], lower: list[str]) -> None:
         """A two-word data label "<modifier> <head>" written as "<head> of <modifier>": "an inventory of 326
         landslides" (landslide inventory), "time series of rainfall" is not needed (a label), "records of
         groundwater level" ... The modifier may be preceded by a number, article or adjective (two tokens)."""
         table = self._data_heads()
         for i in range(len(doc) - 2):
-            if doc[i + 1].lower_ != "of" or keys[i] not in table:
+            if lower[i + 1] != "of" or keys[i] not in table:
                 continue
             sent_end = doc[i].sent.end
             for j in range(i + 2, min(sent_end, i + 5)):
@@ -359,22 +378,25 @@ class ParaphraseMatcher(VocabularyComponent):
                 if words and words <= set(objects):
                     found.remove(m)
 
-    def _triggers(self, doc: Doc, found: list[Mention], have: set, keys: list[str], lower: list[str],
+    def _triggers(self, doc: Doc, found: list[Mention], have: set, keys: list[str], tok: _Tokens,
                   triggers: list[Paraphrase], s: int, e: int) -> None:
         """"landslides/slope instability triggered by rainfall or seismic shaking", "landslides after a typhoon"."""
-        has_failure = any(LANDSLIDE_HEAD.match(doc[j].text) or lower[j].startswith("landslid") for j in range(s, e))
+        texts, lower = tok.text, tok.lower
+        starts: list[tuple[int, int]] | None = None  # (cue token, first token after it), the same for every trigger
         for p in triggers:
             if ("landslide_type", p.concept) in have:
                 continue
-            for i in range(s, e - 1):
-                start = None
-                if TRIGGER_VERB.match(doc[i].text) and lower[i + 1] == "by" and \
-                        any(FAILURE_WORD.match(doc[j].text) for j in range(max(s, i - 4), i)):
-                    start = i + 2
-                elif AFTER_TRIGGER.match(doc[i].text) and has_failure:
-                    start = i + 1
-                if start is None:
-                    continue
+            if starts is None:
+                has_failure = any(LANDSLIDE_HEAD.match(texts[j]) or lower[j].startswith("landslid")
+                                  for j in range(s, e))
+                starts = []
+                for i in range(s, e - 1):
+                    if TRIGGER_VERB.match(texts[i]) and lower[i + 1] == "by" and \
+                            any(FAILURE_WORD.match(texts[j]) for j in range(max(s, i - 4), i)):
+                        starts.append((i, i + 2))
+                    elif AFTER_TRIGGER.match(texts[i]) and has_failure:
+                        starts.append((i, i + 1))
+            for i, start in starts:
                 tail = keys[start:min(e, start + 6)]
                 if all(k in tail for k in p.objects):
                     end = start + max(tail.index(k) for k in p.objects) + 1
@@ -383,16 +405,16 @@ class ParaphraseMatcher(VocabularyComponent):
                     have.add(("landslide_type", p.concept))
                     break
 
-    def _modified_heads(self, doc: Doc, found: list[Mention], have: set, keys: list[str],
-                        triggers: list[Paraphrase], s: int, e: int) -> None:
+    def _modified_heads(self, doc: Doc, found: list[Mention], have: set, keys: list[str], tok: _Tokens,
+                        s: int, e: int) -> None:
         """Type labels "<modifiers> landslide" with other modifiers between ("rainfall-induced shallow
         landslides", "shallow coseismic slides", "active slow-moving landslides")."""
         for i in range(s, e):
-            if not LANDSLIDE_HEAD.match(doc[i].text):
+            if not LANDSLIDE_HEAD.match(tok.text[i]):
                 continue
             modifier_words = self._modifier_words()
             lo = i
-            while lo - 1 >= s and lo > i - 7 and (keys[lo - 1] in modifier_words or doc[lo - 1].text == "-"):
+            while lo - 1 >= s and lo > i - 7 and (keys[lo - 1] in modifier_words or tok.text[lo - 1] == "-"):
                 lo -= 1  # only a run of type modifiers ("rainfall-induced shallow"), not "deep-learning"
             words = [(j, keys[j]) for j in range(lo, i) if keys[j]]
             if not words:
@@ -410,7 +432,10 @@ class ParaphraseMatcher(VocabularyComponent):
                         break
 
     def _modifier_words(self) -> frozenset[str]:
-        return frozenset(w for p in self._type_modifiers() for w in p.objects)
+        mods = self._type_modifiers()
+        if getattr(self, "_mod_words", None) is None or self._mod_words[0] is not mods:
+            self._mod_words = (mods, frozenset(w for p in mods for w in p.objects))
+        return self._mod_words[1]
 
     def _type_modifiers(self) -> list[Paraphrase]:
         if getattr(self, "_mods", None) is None or self._mods[0] is not self.vocabulary:
@@ -450,22 +475,23 @@ class ParaphraseMatcher(VocabularyComponent):
         return self._stems[1]
 
     @staticmethod
-    def _objects_near(keys: list[str], doc: Doc, i: int, s: int, e: int,
+    def _objects_near(keys: list[str], tok: _Tokens, i: int, s: int, e: int,
                       objects: tuple[str, ...]) -> tuple[int, int] | None:
         """The token range holding every object word within WINDOW tokens after (or before) token i, in the
         same clause (no punctuation other than hyphens between)."""
         # after the verb ("detect new landslides", "mapping of landslides"), or right before it, with at most
         # auxiliaries between ("landslides were detected", "landslide-detecting")
+        texts, lower, punct = tok.text, tok.lower, tok.punct
         before = i
-        while before - 1 >= s and (doc[before - 1].lower_ in AUXILIARIES or doc[before - 1].text == "-"):
+        while before - 1 >= s and (lower[before - 1] in AUXILIARIES or texts[before - 1] == "-"):
             before -= 1
         # before the verb, a post-modifier ("the inventory of 326 landslides was compiled", "areas of high
         # susceptibility to landslides were identified") is skipped: the head noun, before "of"/"to", must be one
         # of the objects
-        pp = next((q for q in range(before - 2, max(s, before - 5) - 1, -1) if doc[q].lower_ in {"of", "to"}
-                   and not any(doc[k].is_punct for k in range(q, before))), None)
+        pp = next((q for q in range(before - 2, max(s, before - 5) - 1, -1) if lower[q] in {"of", "to"}
+                   and not any(punct[k] for k in range(q, before))), None)
         head_end = pp if pp is not None else before
-        hyphens = sum(doc[k].text == "-" for k in range(max(s, head_end - 2 * len(objects)), head_end))
+        hyphens = sum(texts[k] == "-" for k in range(max(s, head_end - 2 * len(objects)), head_end))
         head_lo = max(s, head_end - len(objects) - hyphens)  # "landslide-prone areas": hyphens are not words
         for side, (lo, hi) in enumerate(((i + 1, min(e, i + 1 + WINDOW + len(objects))), (head_lo, before))):
             window = range(lo, hi)
@@ -482,7 +508,7 @@ class ParaphraseMatcher(VocabularyComponent):
                 if side == 1 and pp is not None and min(positions) >= pp:
                     continue  # only the post-modifier holds the objects: not what the verb is about
                 a, b = min(positions + [i]), max(positions + [i])
-                if not any(doc[j].is_punct and doc[j].text not in {"-", "%"} for j in range(a, b + 1)):
+                if not any(punct[j] and texts[j] not in {"-", "%"} for j in range(a, b + 1)):
                     return min(positions), max(positions) + 1
         return None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -12,9 +14,12 @@ class SentenceSplitter:
     """Sets ``Token.is_sent_start`` so that ``et al.``, ``e.g.`` and ``Fig.`` do not end sentences."""
 
     def __call__(self, doc: Doc) -> Doc:
+        if not len(doc):
+            return doc
         starts = {start for start, _ in sentence_spans(doc.text)}
-        for token in doc:
-            token.is_sent_start = token.i == 0 or token.idx in starts
+        # All at once: setting Token.is_sent_start checks the whole Doc for a parse on every call (quadratic).
+        flags = [1 if token.i == 0 or token.idx in starts else -1 for token in doc]
+        doc.from_array([SENT_START], numpy.array(flags, dtype=numpy.int64).astype(numpy.uint64).reshape(-1, 1))
         return doc
 
 

@@ -131,6 +131,12 @@ def _passages(work: CitedWork, text: str, offsets: list[int], spans: list[tuple[
     return passages
 
 
+def _contexts(work: CitedWork, text: str, offsets: list[int]) -> list[Passage]:
+    """Every sentence citing the work, scoped to its citation (for the decision stage; not read for facts)."""
+    return [Passage(text[s:e], offsets[s], scope=c.scope, offsets=tuple(offsets[s:e]))
+            for c in work.contexts for s, e in (c.sentence,)]
+
+
 def review_documents(raw: str, locator: str) -> Iterator[Document]:
     """One Document per cited work: landslide studies with their citation passages, method references without."""
     text, offsets = clean_markup(raw)
@@ -142,7 +148,7 @@ def review_documents(raw: str, locator: str) -> Iterator[Document]:
         study = Study(id=work.id, title=c.label, year=c.year, authors=authors, source=f"{locator}#{work.id}",
                       kind=kind)
         passages = () if kind == "method_reference" else tuple(_passages(work, text, offsets, spans))
-        yield Document(study, locator, passages)
+        yield Document(study, locator, passages, contexts=tuple(_contexts(work, text, offsets)))
 
 
 def looks_like_review(path: Path) -> bool:

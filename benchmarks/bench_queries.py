@@ -1,0 +1,203 @@
+"""Named-query latency at scale: every ``kg/queries/*.rq`` on a store of N synthetic studies, with its budget.
+
+    python benchmarks/bench_queries.py                     # 10,000 studies (built once into --store, reused)
+    python benchmarks/bench_queries.py --n 1000 --runs 9
+    python benchmarks/bench_queries.py --closure           # also: each hierarchy query over a materialized closure
+
+The store is what ``lskg build`` writes (the ontology plus one named graph per study, on disk, opened read-only as
+the API's workers open it), filled from ``lskg.gnn.synthetic`` (correlated facts, no extraction: seconds to build).
+Each query runs with representative parameters (InSAR, slow-moving landslides, RNN, a study that exists, ...);
+p50 and max over ``--runs`` runs after one warm-up. Budgets (issue 13): 50 ms for interactive queries, 200 ms for
+the facet-pair counts behind gap maps; whole-graph exports (``store_*``, ``api_graph_get``) and the recommender's
+snapshot reads (``gnn_*``) have none.
+
+Baselines in the same run: ``--closure`` materializes the hierarchy (``<concept> urn:bench:broaderOrSelf
+<ancestor>``, self included) in a graph of its own and runs every query that walks ``skos:broader*`` rewritten to
+use it, checking both give the same rows; ``--baseline DIR`` runs the .rq files of another folder (e.g. the
+queries before a rewrite) on the same store and checks they answer the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+INTERACTIVE_MS = 50.0
+FACET_PAIR_MS = 200.0
+FACET_PAIR_QUERIES = {"facet_pair_counts", "family_facet_counts"}
+BULK = ("store_", "gnn_", "api_graph_get")
+CLOSURE = "urn:bench:broaderOrSelf"
+
+
+def budget(name: str) -> float | None:
+    if name.startswith(BULK):
+        return None
+    return FACET_PAIR_MS if name in FACET_PAIR_QUERIES else INTERACTIVE_MS
+
+
+def build_store(root: Path, n: int) -> None:
+    from lskg.gnn.synthetic import synthetic_corpus
+    from lskg.kg import mapping
+    from lskg.kg.store import StoreDir
+    from lskg.ontology import ontology_quads
+
+    started = time.perf_counter()
+    studies = synthetic_corpus(n, seed=0)
+    with StoreDir(root).rebuild() as store:
+        store.load(ontology_quads())
+        store.load(q for item in studies for q in mapping.study_quads(item))
+    print(f"built {n} synthetic studies into {root} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+
+def parameters(store) -> dict:
+    """One representative value per parameter name used by the named queries."""
+    from lskg.ontology import concept_index
+    from lskg.ontology.terms import LSKG, SCHEME
+
+    index = concept_index()
+
+    def concept(label: str, facet: str) -> str:
+        return index.resolve(label, facet=facet).iri
+
+    busy = store.select("SELECT ?s (COUNT(?c) AS ?n) WHERE { ?s a lskg:Study ; lskg:usesModel ?c } "
+                        "GROUP BY ?s ORDER BY DESC(?n) ?s LIMIT 1")[0]["s"]
+    model = store.select(f"SELECT ?c WHERE {{ {busy} lskg:usesModel ?c }} ORDER BY ?c LIMIT 1")[0]["c"]
+    return {
+        "data": concept("InSAR", "data"), "landslide_type": concept("slow-moving landslide", "landslide_type"),
+        "task": concept("displacement prediction", "task"), "model": concept("RNN", "model"),
+        "family": concept("RNN", "model"), "about": concept("InSAR", "data"), "study": busy, "concept": model,
+        "property": LSKG.usesData.value, "property_a": LSKG.usesData.value,
+        "property_b": LSKG.targetsLandslideType.value, "target": LSKG.usesModel.value,
+        "scheme": SCHEME["ModelFamily"].value, "year": 2021, "facet_pair": "model-data",
+        "method_step": concept("feature selection", "task"),
+    }
+
+
+def bound_params(query, values: dict) -> dict:
+    """Required parameters, and the context parameters an interactive caller typically sets (data)."""
+    return {k: values[k] for k, p in query.params.items() if not p.optional or k == "data"}
+
+
+def timed(store, text: str, runs: int) -> tuple[list[float], list]:
+    rows = list(store.query(text))  # warm-up, and the answer
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = store.query(text)
+        _ = result if isinstance(result, bool) else list(result)
+        times.append(time.perf_counter() - started)
+        if sum(times) > 20:
+            break
+    return times, rows
+
+
+def canonical(rows: list) -> list[str]:
+    if rows and not hasattr(rows[0], "__getitem__"):
+        return sorted(str(r) for r in rows)
+    return sorted(json.dumps([str(v) for v in row]) for row in rows)
+
+
+def closure_text(text: str) -> str:
+    """The query with every ``skos:broader*`` step read from the materialized closure instead."""
+    return text.replace("skos:broader*", f"<{CLOSURE}>")
+
+
+def materialize_closure(store) -> float:
+    import pyoxigraph as ox
+
+    from lskg.kg.queries import prepare
+
+    started = time.perf_counter()
+    rows = store.native.query(prepare("SELECT DISTINCT ?c ?a WHERE { ?c skos:broader* ?a . "
+                                      "?c skos:inScheme ?s }"), use_default_graph_as_union=True)
+    graph, predicate = ox.NamedNode("urn:bench:closure"), ox.NamedNode(CLOSURE)
+    store.native.extend([ox.Quad(r["c"], predicate, r["a"], graph) for r in rows])
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--store", type=Path, default=None, help="store folder (built if missing)")
+    parser.add_argument("--closure", action="store_true", help="compare with a materialized hierarchy closure")
+    parser.add_argument("--baseline", type=Path, help="a folder of .rq files to compare with (same names)")
+    parser.add_argument("--memory", action="store_true",
+                        help="query an in-memory copy of the store (what an API worker could serve from)")
+    parser.add_argument("--only", nargs="*", help="query names")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    args = parser.parse_args(argv)
+
+    from lskg.kg.queries import _parse, list_queries, named_query, prepare
+    from lskg.kg.store import EmbeddedStore, StoreDir
+    from lskg.ontology.terms import sparql_prefixes
+
+    root = args.store or Path(f"/tmp/lskg-bench-queries-{args.n}")
+    if not StoreDir(root).exists():
+        build_store(root, args.n)
+    folder = StoreDir(root).current.resolve()
+    store = EmbeddedStore(folder, read_only=True)
+    if args.memory:
+        import pyoxigraph as ox
+
+        started = time.perf_counter()
+        memory = EmbeddedStore(None)
+        memory.native.load(store.native.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+        print(f"copied the store into memory in {time.perf_counter() - started:.1f} s")
+        store = memory
+    values = parameters(store)
+    closure_s, other_store = None, store
+    if args.closure:  # a copy of the store with the closure added (the measured store stays as built)
+        copy = root.parent / f"{root.name}-closure"
+        if copy.exists():
+            __import__("shutil").rmtree(copy)
+        store.native.backup(str(copy))
+        with EmbeddedStore(copy) as writable:
+            closure_s = materialize_closure(writable)
+        other_store = EmbeddedStore(copy, read_only=True)
+        print(f"materialized the hierarchy closure in {closure_s * 1000:.0f} ms")
+
+    results, failures = [], 0
+    print(f"{'query':28} {'p50 ms':>9} {'max ms':>9} {'budget':>7} {'rows':>7}  baseline p50 ms (ratio)")
+    for name in args.only or list_queries():
+        query = named_query(name)
+        params = bound_params(query, values)
+        text = prepare(name, params)
+        times, rows = timed(store, text, args.runs)
+        p50 = statistics.median(times) * 1000
+        limit = budget(name)
+        ok = limit is None or p50 <= limit
+        failures += not ok
+        row = {"query": name, "p50_ms": round(p50, 2), "max_ms": round(max(times) * 1000, 2), "budget_ms": limit,
+               "rows": len(rows), "ok": ok, "params": sorted(params)}
+        compare = ""
+        other = None
+        if args.baseline and (args.baseline / f"{name}.rq").exists():
+            old = _parse(name, (args.baseline / f"{name}.rq").read_text(encoding="utf-8"))
+            from lskg.kg.queries import bind
+
+            other = bind(old, {k: v for k, v in params.items() if k in old.params})
+        elif args.closure and "skos:broader*" in query.text:
+            other = sparql_prefixes() + closure_text(text[len(sparql_prefixes()):])
+        if other is not None:
+            other_times, other_rows = timed(other_store, other, args.runs)
+            other_p50 = statistics.median(other_times) * 1000
+            same = canonical(other_rows) == canonical(rows)
+            row.update(baseline_p50_ms=round(other_p50, 2), same_answer=same)
+            compare = f"{other_p50:9.1f} ({other_p50 / p50:.1f}x){'' if same else '  DIFFERENT ANSWER'}"
+        results.append(row)
+        print(f"{name:28} {p50:9.1f} {max(times) * 1000:9.1f} {limit or '-':>7} {len(rows):7d}  {compare}"
+              f"{'' if ok else '  OVER BUDGET'}", flush=True)
+    print(f"{failures} interactive queries over budget")
+    if args.json:
+        args.json.write_text(json.dumps({"n": args.n, "closure_s": closure_s, "results": results}, indent=2))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
