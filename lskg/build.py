@@ -89,13 +89,14 @@ def merge_duplicates(items: Iterable[StudyFacts]) -> tuple[list[StudyFacts], int
     return list(merged.values()), dropped
 
 
-def extract(sources: Sequence[Path], fmt: str, report: BuildReport, progress: Progress | None) -> list[StudyFacts]:
+def extract(sources: Sequence[Path], fmt: str, report: BuildReport, progress: Progress | None, *,
+            decide: bool = False) -> list[StudyFacts]:
     from lskg.extract import extract_corpus
 
     problems: list[InputError] = []
     started = time.perf_counter()
     items = []
-    for n, item in enumerate(extract_corpus(sources, fmt=fmt, problems=problems), 1):
+    for n, item in enumerate(extract_corpus(sources, fmt=fmt, problems=problems, decide=decide), 1):
         items.append(item)
         if progress:
             progress("extract", n, None)
@@ -175,7 +176,7 @@ def build(sources: Sequence[str | Path] | None, settings: Settings, *, fmt: str 
 def _build(paths: list[Path], settings: Settings, *, fmt: str, check: bool, progress: Progress | None
            ) -> BuildReport:
     report = BuildReport(store=settings.store, sources=[str(p) for p in paths])
-    studies = extract(paths, fmt, report, progress)
+    studies = extract(paths, fmt, report, progress, decide=settings.decide)
     _require_studies(report)
     if settings.is_remote:
         staging = EmbeddedStore(None)
@@ -209,7 +210,7 @@ def ingest(sources: Sequence[str | Path], settings: Settings, *, fmt: str = "aut
         StoreDir(settings.store).generation()  # no graph yet: say so before reading anything
     with _writer_lock(settings, wait, "lskg add"):
         report = BuildReport(store=settings.store, sources=[str(p) for p in paths])
-        studies = extract(paths, fmt, report, progress)
+        studies = extract(paths, fmt, report, progress, decide=settings.decide)
         _require_studies(report)
         staging = EmbeddedStore(None)
         _load(staging, studies, report, progress)
