@@ -24,6 +24,7 @@ import re
 import shutil
 import tempfile
 import time
+import urllib.parse
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -214,16 +215,28 @@ class RemoteStore(Store):
     """A SPARQL 1.1 server reached over HTTP: Query, Update and the Graph Store Protocol.
 
     ``query_url`` is the query endpoint; the update and graph-store endpoints default to oxigraph's layout
-    (``.../query`` -> ``.../update`` and ``.../store``) and can be given explicitly for other servers.
+    (``.../query`` -> ``.../update`` and ``.../store``) and can be given explicitly for other servers. Queries are
+    sent as form-encoded POSTs (the variant every server implements), asking for SPARQL JSON results or, for
+    CONSTRUCT/DESCRIBE, N-Triples.
+
+    Virtuoso is recognised by its ``Server`` header. Its endpoints are laid out differently (queries and updates
+    both at ``/sparql``, the Graph Store at ``/sparql-graph-crud``), used unless given explicitly; and its default
+    dataset also holds its own system graphs (``virtrdf:``, ``ldp:``, ...), so the store confines itself to lskg's
+    graphs (IRIs under ``GRAPH``): ``named_graphs``, ``dump``, ``len`` and ``replace_dataset`` (which drops lskg's
+    graphs one by one instead of ``DROP ALL``) see only those. See docs/design.md.
     """
+
+    VIRTUOSO_GSP_PATH = "/sparql-graph-crud"
 
     def __init__(self, query_url: str, *, update_url: str | None = None, gsp_url: str | None = None,
                  read_only: bool = True, timeout: float = 60.0) -> None:
         self.query_url = query_url
-        base = re.sub(r"/(query|sparql)/?$", "", query_url)
-        self.update_url = update_url or f"{base}/update"
-        self.gsp_url = gsp_url or f"{base}/store"
+        self._base = re.sub(r"/(query|sparql)/?$", "", query_url)
+        self._explicit = (update_url, gsp_url)
+        self.update_url = update_url or f"{self._base}/update"
+        self.gsp_url = gsp_url or f"{self._base}/store"
         self.read_only = read_only
+        self._server: str | None = None
         self._http = httpx.Client(timeout=timeout)
 
     def _post(self, url: str, **kwargs: Any) -> httpx.Response:
@@ -232,27 +245,57 @@ class RemoteStore(Store):
         except httpx.HTTPError as exc:
             raise StoreError(f"cannot reach the SPARQL server at {url}: {exc}",
                              hint="is the server running? check --store / LSKG_STORE") from exc
+        if self._server is None:
+            self._recognise(response.headers.get("server", ""))
         if response.status_code == 400:
             raise QueryError(f"the server refused the request: {response.text.strip()[:500]}")
         if response.status_code >= 300:
             raise StoreError(f"{url} answered HTTP {response.status_code}: {response.text.strip()[:500]}")
         return response
 
+    def _recognise(self, server: str) -> None:
+        self._server = server
+        if self.is_virtuoso:
+            update_url, gsp_url = self._explicit
+            self.update_url = update_url or self.query_url
+            self.gsp_url = gsp_url or f"{self._base}{self.VIRTUOSO_GSP_PATH}"
+
+    def _endpoint(self, kind: str) -> str:
+        """The update or graph-store URL, once the server is known (its layout may depend on it)."""
+        if self._server is None:
+            self.query("ASK {}")
+        return self.update_url if kind == "update" else self.gsp_url
+
+    @property
+    def is_virtuoso(self) -> bool:
+        """Whether the server is Virtuoso (asks it once, with ``ASK {}``, if no request has been made yet)."""
+        if self._server is None:
+            self.query("ASK {}")
+        return "virtuoso" in (self._server or "").lower()
+
+    def _ours(self, graph: NamedNode | DefaultGraph) -> bool:
+        """Whether a graph is lskg's (on Virtuoso, whose default dataset also holds its system graphs)."""
+        from lskg.ontology.terms import GRAPH
+
+        return not self.is_virtuoso or isinstance(graph, NamedNode) and graph.value.startswith(GRAPH.iri)
+
     def query(self, sparql: str, *, default_graph: list[NamedNode] | None = None,
               named_graphs: list[NamedNode] | None = None) -> QueryResult:
-        params: list[tuple[str, str]] = [("default-graph-uri", g.value) for g in default_graph or []]
-        params += [("named-graph-uri", g.value) for g in named_graphs or []]
-        response = self._post(self.query_url, params=params, content=sparql.encode(), headers={
-            "Content-Type": "application/sparql-query",
-            "Accept": "application/sparql-results+json, application/n-triples;q=0.9"})
+        form: list[tuple[str, str]] = [("query", sparql)]
+        form += [("default-graph-uri", g.value) for g in default_graph or []]
+        form += [("named-graph-uri", g.value) for g in named_graphs or []]
+        graph_result = inspect_sparql(sparql).form in ("CONSTRUCT", "DESCRIBE")
+        accept = "application/n-triples" if graph_result else "application/sparql-results+json"
+        response = self._post(self.query_url, content=urllib.parse.urlencode(form).encode(), headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Accept": accept})
         ctype = response.headers.get("content-type", "").split(";")[0].strip()
-        if ctype == "application/n-triples":
+        if ctype == "application/n-triples" or graph_result and ctype == "text/plain":
             return list(ox.parse(response.content, format=RdfFormat.N_TRIPLES))
         return ox.parse_query_results(response.content, format=QueryResultsFormat.JSON)
 
     def update(self, sparql: str) -> None:
         self._writable()
-        self._post(self.update_url, content=sparql.encode(),
+        self._post(self._endpoint("update"), content=sparql.encode(),
                    headers={"Content-Type": "application/sparql-update"})
 
     def load(self, quads: Iterable[Quad]) -> None:
@@ -263,20 +306,41 @@ class RemoteStore(Store):
             by_graph.setdefault(q.graph_name, []).append(q.triple)
         for graph, triples in by_graph.items():
             params = {"default": ""} if isinstance(graph, DefaultGraph) else {"graph": graph.value}
-            self._post(self.gsp_url, params=params, content=ox.serialize(triples, format=RdfFormat.N_TRIPLES),
+            self._post(self._endpoint("gsp"), params=params, content=ox.serialize(triples, format=RdfFormat.N_TRIPLES),
                        headers={"Content-Type": "application/n-triples"})
+
+    def replace_dataset(self, quads: Iterable[Quad]) -> None:
+        if not self.is_virtuoso:
+            super().replace_dataset(quads)
+            return
+        # DROP ALL would take Virtuoso's system graphs with it: drop lskg's graphs, then insert, in one request.
+        self._writable()
+        by_graph: dict[NamedNode, list[str]] = {}
+        for q in quads:
+            if not isinstance(q.graph_name, NamedNode):
+                raise StoreError("lskg writes every triple into a named graph; a default-graph quad cannot be "
+                                 "stored apart from Virtuoso's own data")
+            by_graph.setdefault(q.graph_name, []).append(f"{q.subject} {q.predicate} {q.object} .")
+        drops = [f"DROP SILENT GRAPH {g}" for g in {*self.named_graphs(), *by_graph}]
+        inserts = [f"INSERT DATA {{ GRAPH {g} {{\n" + "\n".join(lines) + "\n} }" for g, lines in by_graph.items()]
+        self.update(" ;\n".join(drops + inserts))
 
     def named_graphs(self) -> list[NamedNode]:
         rows = self.select("store_named_graphs")
-        return [r["g"] for r in rows if isinstance(r["g"], NamedNode)]
+        return [r["g"] for r in rows if isinstance(r["g"], NamedNode) and self._ours(r["g"])]
 
     def dump(self, fmt: RdfFormat) -> bytes:
         if fmt.supports_datasets:
             quads = [Quad(r["s"], r["p"], r["o"], r["g"]) for r in self.select("store_all_quads")]
-            return ox.serialize(quads, format=fmt)
+            return ox.serialize([q for q in quads if self._ours(q.graph_name)], format=fmt)
+        if self.is_virtuoso:
+            triples = {Triple(r["s"], r["p"], r["o"]) for r in self.select("store_all_quads") if self._ours(r["g"])}
+            return ox.serialize(sorted(triples, key=str), format=fmt)
         return ox.serialize(self.query(queries.prepare("store_union_graph")), format=fmt)
 
     def __len__(self) -> int:
+        if self.is_virtuoso:
+            return sum(int(r["n"].value) for r in self.select("store_graph_sizes") if self._ours(r["g"]))
         rows = self.select("store_quad_count")
         return int(rows[0]["n"].value)
 

@@ -74,15 +74,20 @@ class CandidateFinder(VocabularyComponent):
 
     def _words(self, doc: Doc):
         """Whitespace-delimited words as (start token, end token, text), trailing punctuation dropped."""
+        # token attributes read once (indexing a Doc builds a Token object on every access)
+        glued = [t.whitespace_ == "" for t in doc]
+        space = [t.is_space for t in doc]
+        punct = [t.is_punct for t in doc]
+        texts = [t.text for t in doc]
         i, n = 0, len(doc)
         while i < n:
             j = i
-            while j < n - 1 and doc[j].whitespace_ == "" and not doc[j + 1].is_space:
+            while j < n - 1 and glued[j] and not space[j + 1]:
                 j += 1
             start, end = i, j + 1
-            while end > start and doc[end - 1].is_punct and doc[end - 1].text not in "+":
+            while end > start and punct[end - 1] and texts[end - 1] not in "+":
                 end -= 1
-            while start < end and doc[start].is_punct:
+            while start < end and punct[start]:
                 start += 1
             if end > start:
                 yield start, end, doc[start:end].text
