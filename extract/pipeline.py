@@ -8,9 +8,10 @@ Each passage of a document is run through the pipeline once (a review sentence c
 once), in batches with ``nlp.pipe``. ``n_process`` > 1 splits the documents over that many worker processes, each
 running this same Extractor (forked, so nothing is rebuilt) on chunks of documents and sending back StudyFacts: the
 output is the same, in the same order. (spaCy's own ``n_process`` ships every Doc, vocabulary included, to a
-worker and back, and was slower than one process.) Mentions inside the
-passage's scope become :class:`~lskg.records.Fact` records with :class:`~lskg.records.Evidence` (document locator,
-sentence, character span in the source document, extractor component name, confidence).
+worker and back, and was slower than one process.) Mentions inside the passage's scope become
+:class:`~lskg.records.Fact` records with :class:`~lskg.records.Evidence` (document locator, sentence, character
+span in the source document, extractor component name, confidence), read from the Doc's token table
+(:mod:`lskg.extract.components.tokens`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from lskg.extract import components  # noqa: F401 - registers the factories
+from lskg.extract.components.tokens import TokenTable, token_table
 from lskg.extract.document import Document, Passage
 from lskg.extract.mentions import Mention, mentions, register_extensions
 from lskg.extract.vocabulary import Vocabulary
@@ -42,6 +44,10 @@ BATCH_DOCUMENTS = 256
 WORKER_CHUNK = 16
 """Documents per task sent to a worker process (small: the order of the output is kept, and a slow chunk
 holds back only that many)."""
+WARM_UP = ("We propose LiteTransNet, a U-Net (UN) for landslide detection from Sentinel-2 images; landslides "
+           "triggered by rainfall were mapped.")
+"""Read once before the workers fork, so that the tables the components build on first use (the vocabulary, its
+prefixes, the paraphrases) are built once in the parent and shared, not once per worker."""
 
 
 def build_pipeline(index: ConceptIndex | None = None, overrides: dict[str, Any] | None = None) -> Language:
@@ -87,6 +93,7 @@ class Extractor:
 
     def _run_workers(self, documents: Iterable[Document]) -> Iterator[StudyFacts]:
         chunks = iter(lambda it=iter(documents): list(itertools.islice(it, WORKER_CHUNK)), [])
+        self.read(WARM_UP)
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
         with context.Pool(self.n_process, initializer=_start_worker, initargs=(self,)) as pool:
@@ -122,14 +129,15 @@ class Extractor:
             yield facts
 
     def _collect(self, document: Document, passage: Passage, doc: Doc, out: StudyFacts) -> None:
+        tokens = token_table(doc)
         for m in mentions(doc):
-            start_char, end_char = doc[m.start].idx, doc[m.end - 1].idx + len(doc[m.end - 1].text)
+            start_char, end_char = tokens.idx[m.start], tokens.end_char(m.end - 1)
             if not passage.in_scope(start_char, end_char):
                 continue
-            out.facts.append(self._fact(document, passage, doc, m, start_char, end_char))
+            out.facts.append(self._fact(document, passage, tokens, m, start_char, end_char))
         for metric in doc._.lskg_metrics or ():
             if passage.in_scope(metric.start_char, metric.end_char):
-                ev = self._evidence(document, passage, doc, metric.start_char, metric.end_char, metric.extractor,
+                ev = self._evidence(document, passage, tokens, metric.start_char, metric.end_char, metric.extractor,
                                     0.9)
                 out.metrics.append(Metric(metric.name, metric.value, metric.unit, ev))
         places = [p for p in doc._.lskg_places or () if passage.in_scope(p.start_char, p.end_char)]
@@ -138,12 +146,13 @@ class Extractor:
             current = out.place_evidence.confidence if out.place_evidence else 0.0
             if best.score > current:
                 out.place = best.name
-                out.place_evidence = self._evidence(document, passage, doc, best.start_char, best.end_char,
+                out.place_evidence = self._evidence(document, passage, tokens, best.start_char, best.end_char,
                                                     best.extractor, best.score)
 
-    def _fact(self, document: Document, passage: Passage, doc: Doc, m: Mention, start: int, end: int) -> Fact:
+    def _fact(self, document: Document, passage: Passage, tokens: TokenTable, m: Mention, start: int,
+              end: int) -> Fact:
         confidence = round(min(1.0, m.confidence * ROLE_WEIGHT.get(m.role, 1.0)), 3)
-        ev = self._evidence(document, passage, doc, start, end, m.extractor, confidence)
+        ev = self._evidence(document, passage, tokens, start, end, m.extractor, confidence)
         broader: tuple[str, ...] = ()
         if m.candidate:
             broader = tuple(sorted({f for b in m.broader for f in self._family_iris(b)}))
@@ -155,11 +164,11 @@ class Extractor:
         return {r for r in roots if r in self.index.concepts and "ModelFamily" in self.index.concepts[r].types}
 
     @staticmethod
-    def _evidence(document: Document, passage: Passage, doc: Doc, start: int, end: int, extractor: str,
+    def _evidence(document: Document, passage: Passage, tokens: TokenTable, start: int, end: int, extractor: str,
                   confidence: float) -> Evidence:
-        span = doc.char_span(start, end, alignment_mode="expand")
-        text = passage.text  # the Doc's text (Doc.text joins every token on each call)
-        sentence = span.sent.text if span is not None else text
+        span = tokens.char_span(start, end)
+        text = passage.text  # the Doc's text
+        sentence = tokens.sentence_text(span[0]) if span is not None else text
         return Evidence(document=document.locator, sentence=sentence, start=passage.doc_offset(start),
                         end=passage.doc_offset(end - 1) + 1, span=text[start:end], extractor=extractor,
                         confidence=confidence)

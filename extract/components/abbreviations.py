@@ -14,6 +14,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from lskg.extract.components.tokens import token_table
 from lskg.extract.mentions import Mention, mentions, register_extensions
 
 NAME = "lskg.abbreviations.v1"
@@ -55,21 +56,22 @@ class AbbreviationResolver:
 
     def __call__(self, doc: Doc) -> Doc:
         found = mentions(doc)
+        tokens = token_table(doc)
+        texts, n = tokens.text, len(tokens)
         defined: dict[str, list[Mention]] = {}
-        for token in doc:
-            if token.text != "(" or token.i + 2 >= len(doc) or doc[token.i + 2].text != ")":
+        for i in (i for i, text in enumerate(texts) if text == "("):
+            if i + 2 >= n or texts[i + 2] != ")":
                 continue
-            acronym = doc[token.i + 1].text
+            acronym = texts[i + 1]
             if not ACRONYM.match(acronym):
                 continue
-            sent_start = token.sent.start
-            window_start = max(sent_start, token.i - len(acronym) - 6)
-            words = [t.text for t in doc[window_start:token.i] if not t.is_space]
+            window_start = max(tokens.sent_start[i], i - len(acronym) - 6)
+            words = [texts[k] for k in range(window_start, i) if not tokens.space[k]]
             offset = long_form_start(words, acronym)
             if offset is None:
                 continue
             long_start = window_start + offset
-            ending = [m for m in found if m.end == token.i and m.start >= long_start]
+            ending = [m for m in found if m.end == i and m.start >= long_start]
             if not ending:
                 continue
             defined[acronym] = [m for m in ending if m.start == long_start] or ending
@@ -81,23 +83,23 @@ class AbbreviationResolver:
 
                         defined[acronym] = [Mention(0, 0, "model", candidate_iri(acronym), acronym, 0.6, NAME,
                                                     candidate=True, broader=(m.concept,),
-                                                    cues=[f"acronym-of:{doc[long_start:token.i].text}"])]
+                                                    cues=[f"acronym-of:{tokens.span_text(long_start, i)}"])]
                         break
         if not defined:
             return doc
         doc._.lskg_abbreviations = {k: [m.concept for m in v] for k, v in defined.items()}
         covered = {(m.start, m.facet) for m in found}
-        for token in doc:
-            key = token.text if token.text in defined else token.text[:-1] if token.text[:-1] in defined else None
+        for i, text in enumerate(texts):
+            key = text if text in defined else text[:-1] if text[:-1] in defined else None
             if key is None:
                 continue
             for m in defined[key]:
-                if (token.i, m.facet) in covered:
+                if (i, m.facet) in covered:
                     continue
-                inside = any(x.start <= token.i < x.end and x.facet == m.facet for x in found)
+                inside = any(x.start <= i < x.end and x.facet == m.facet for x in found)
                 if inside:
                     continue
-                found.append(Mention(token.i, token.i + 1, m.facet, m.concept, m.label,
+                found.append(Mention(i, i + 1, m.facet, m.concept, m.label,
                                      min(m.confidence, ALIAS_CONFIDENCE) if not m.candidate else m.confidence,
                                      NAME, candidate=m.candidate, broader=m.broader, cues=[f"acronym:{key}"]))
         return doc

@@ -16,11 +16,14 @@ A name with no model evidence (``PlanetScope``, ``Landslide4Sense``) is not a ca
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from lskg.extract.components.facet_ruler import VocabularyComponent
+from lskg.extract.components.tokens import TokenTable, token_table
 from lskg.extract.mentions import Mention, mentions
 from lskg.extract.vocabulary import Vocabulary
 
@@ -41,6 +44,18 @@ MODEL_NOUN = re.compile(r"^(?:model|network|net|framework|architecture|method|ap
 INTRO_BEFORE = re.compile(r"\b(?:propose[ds]?|proposing|called|named|termed|dubbed|introduce[ds]?|present(?:s|ed)?|"
                           r"develop(?:s|ed)?|design(?:s|ed)?|build|built)\s+(?:a|an|the|our|novel|new|\s)*$",
                           re.IGNORECASE)
+
+
+@lru_cache(maxsize=1 << 16)
+def name_shaped(word: str) -> str | None:
+    """``word`` without a generic suffix ("-based") when it is shaped like an architecture name (CamelCase, or a
+    hyphenated compound with two capitals that is not just title-cased words), else None; memoized per word."""
+    name = GENERIC_TAIL.sub("", word)
+    if not (CAMEL.match(name) or (COMPOUND.match(name) and sum(c.isupper() for c in name) >= 2)):
+        return None
+    if "-" in name and all(re.fullmatch(r"[A-Z][a-z]{3,}", p) for p in name.split("-")):
+        return None  # "Terrain-Feature": title-cased words, not a model name
+    return name
 
 
 def name_parts(name: str) -> list[str]:
@@ -72,14 +87,11 @@ def families_from_parts(name: str, vocabulary: Vocabulary) -> tuple[str, ...]:
 
 class CandidateFinder(VocabularyComponent):
 
-    def _words(self, doc: Doc):
+    @staticmethod
+    def _words(tokens: TokenTable) -> Iterator[tuple[int, int, str]]:
         """Whitespace-delimited words as (start token, end token, text), trailing punctuation dropped."""
-        # token attributes read once (indexing a Doc builds a Token object on every access)
-        glued = [t.whitespace_ == "" for t in doc]
-        space = [t.is_space for t in doc]
-        punct = [t.is_punct for t in doc]
-        texts = [t.text for t in doc]
-        i, n = 0, len(doc)
+        glued, space, punct, texts = tokens.glued, tokens.space, tokens.punct, tokens.text
+        i, n = 0, len(tokens)
         while i < n:
             j = i
             while j < n - 1 and glued[j] and not space[j + 1]:
@@ -90,7 +102,7 @@ class CandidateFinder(VocabularyComponent):
             while start < end and punct[start]:
                 start += 1
             if end > start:
-                yield start, end, doc[start:end].text
+                yield start, end, tokens.span_text(start, end)
             i = j + 1
 
     def __call__(self, doc: Doc) -> Doc:
@@ -98,23 +110,22 @@ class CandidateFinder(VocabularyComponent):
 
         found = mentions(doc)
         vocab = self.vocabulary
-        for start, end, text in list(self._words(doc)):
-            name = GENERIC_TAIL.sub("", text)
+        tokens = token_table(doc)
+        for start, end, text in list(self._words(tokens)):
+            name = name_shaped(text)
+            if name is None:
+                continue
             if name != text:
-                end = start + len(doc.char_span(doc[start].idx, doc[start].idx + len(name),
-                                                alignment_mode="expand") or [])
+                span = tokens.char_span(tokens.idx[start], tokens.idx[start] + len(name))
+                end = start + (span[1] - span[0] if span else 0)
                 if end <= start:
                     continue
-            if not (CAMEL.match(name) or (COMPOUND.match(name) and sum(c.isupper() for c in name) >= 2)):
-                continue
-            if "-" in name and all(re.fullmatch(r"[A-Z][a-z]{3,}", p) for p in name.split("-")):
-                continue  # "Terrain-Feature": title-cased words, not a model name
             if vocab.lookup(name) or any(m.start <= start and m.end >= end for m in found):
                 continue  # a known concept (or inside one)
             families = families_from_parts(name, vocab)
             confidence = BY_PARTS
             if not families:
-                families = self._families_from_context(doc, start, end, found)
+                families = self._families_from_context(tokens, start, end, found)
                 confidence = BY_CONTEXT
             if not families:
                 continue
@@ -123,15 +134,16 @@ class CandidateFinder(VocabularyComponent):
                                                          else "candidate:context"]))
         return doc
 
-    def _families_from_context(self, doc: Doc, start: int, end: int, found: list[Mention]) -> tuple[str, ...]:
-        sent = doc[start].sent
-        after = doc[end:min(sent.end, end + 2)]
-        before = doc[sent.start:start].text
-        introduced = (any(MODEL_NOUN.match(t.text) for t in after) or INTRO_BEFORE.search(before)
-                      or (end < sent.end and doc[end].text in {",", ":", "("}))
+    def _families_from_context(self, tokens: TokenTable, start: int, end: int,
+                               found: list[Mention]) -> tuple[str, ...]:
+        sent_start, sent_end = tokens.sent_start[start], tokens.sent_end[start]
+        after = tokens.text[end:min(sent_end, end + 2)]
+        before = tokens.span_text(sent_start, start)
+        introduced = (any(MODEL_NOUN.match(t) for t in after) or INTRO_BEFORE.search(before)
+                      or (end < sent_end and tokens.text[end] in {",", ":", "("}))
         if not introduced:
             return ()
-        near = [m for m in found if m.facet == "model" and not m.candidate and sent.start <= m.start < sent.end
+        near = [m for m in found if m.facet == "model" and not m.candidate and sent_start <= m.start < sent_end
                 and abs(m.start - end) <= 15]
         index = self.vocabulary.index
         families: set[str] = set()

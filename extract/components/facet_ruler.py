@@ -14,6 +14,7 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from lskg.extract.components.tokens import TokenTable, token_table
 from lskg.extract.mentions import Mention, mentions, register_extensions
 from lskg.extract.vocabulary import Vocabulary, fold_cased
 from lskg.ontology.labels import fold, singular_forms
@@ -34,6 +35,12 @@ INNER_PUNCT = {"-", "+", "/", ".", "&", "'", "’", "–", "‐"}
 _fold = lru_cache(maxsize=1 << 17)(fold)
 _fold_cased = lru_cache(maxsize=1 << 17)(fold_cased)
 """Token keys, memoized: the same words recur in every abstract."""
+
+
+@lru_cache(maxsize=1 << 17)
+def _singular_forms(word: str) -> tuple[str, ...]:
+    """:func:`~lskg.ontology.labels.singular_forms`, memoized."""
+    return tuple(singular_forms(word))
 
 
 @lru_cache(maxsize=4)
@@ -71,16 +78,15 @@ class FacetRuler(VocabularyComponent):
         found = mentions(doc)
         vocab = self.vocabulary
         prefixes, cased_prefixes = vocab.prefixes()
-        texts = [t.text for t in doc]
-        punct = [t.is_punct for t in doc]
-        space = [t.is_space for t in doc]
+        tokens = token_table(doc)
+        texts, punct, space = tokens.text, tokens.punct, tokens.space
         folded = [_fold(t) for t in texts]
         cased = [_fold_cased(t) for t in texts]
         i, n = 0, len(doc)
         while i < n:
             if punct[i] or space[i] or not (
                     folded[i] in prefixes or cased[i] in cased_prefixes
-                    or any(_fold(f) in prefixes or _fold_cased(f) in cased_prefixes for f in singular_forms(texts[i]))):
+                    or any(_fold(f) in prefixes or _fold_cased(f) in cased_prefixes for f in _singular_forms(texts[i]))):
                 i += 1
                 continue
             best: tuple[int, list, bool] | None = None
@@ -93,9 +99,9 @@ class FacetRuler(VocabularyComponent):
                 cased_key += cased[j]
                 if not (punct[j] and texts[j] != "+") and not space[j]:
                     entries = vocab.lookup_keys(key, cased_key)
-                    exact = bool(entries) and any(e.label == doc[i:j + 1].text for e in entries)
+                    exact = bool(entries) and any(e.label == tokens.span_text(i, j + 1) for e in entries)
                     if not entries:
-                        for singular in singular_forms(texts[j]):
+                        for singular in _singular_forms(texts[j]):
                             entries = vocab.lookup_keys(stem_key + _fold(singular), stem_cased + _fold_cased(singular))
                             if entries:
                                 break
@@ -108,40 +114,41 @@ class FacetRuler(VocabularyComponent):
                 continue
             end, entries, exact = best
             if all(e.concept.facet == "data" for e in entries) and end - i >= 2:
-                shifted = self._longer_head(doc, folded, cased, i, end)
+                shifted = self._longer_head(tokens, folded, cased, i, end)
                 if shifted is not None:  # "airborne LiDAR DEM": a DEM (LiDAR DEM), not a LiDAR point cloud
                     i, (end, entries, exact) = shifted[0], shifted[1:]
-            if end + 1 < n and doc[end].text in {"-", "\u2010"} and TRIGGER.match(doc[end + 1].text):
+            if end + 1 < n and texts[end] in {"-", "\u2010"} and TRIGGER.match(texts[end + 1]):
                 entries = [e for e in entries if e.concept.facet != "data"]  # "rainfall-triggered": a trigger
             for entry in entries:
                 found.append(Mention(i, end, entry.concept.facet, entry.concept.iri, entry.concept.pref_label,
                                      EXACT if exact else FOLDED, NAME, cues=[f"label:{entry.label}"]))
             if any(e.concept.facet == "task" for e in entries):
-                self._nested_heads(doc, folded, cased, i, end, entries, found)
+                self._nested_heads(tokens, folded, cased, i, end, entries, found)
             i = end
         return doc
 
 
-    def _longer_head(self, doc: Doc, folded: list[str], cased: list[str], i: int,
+    def _longer_head(self, tokens: TokenTable, folded: list[str], cased: list[str], i: int,
                      end: int) -> tuple[int, int, list, bool] | None:
         """The head of an English compound is its last word: when a data label starting inside the match runs
         past its end ("airborne [LiDAR DEM]"), that later label names the thing; the first word(s) modify it.
         Not for container heads (GENERIC_HEADS)."""
-        n = len(doc)
+        n = len(tokens)
+        punct = tokens.punct
         for k in range(i + 1, end):
-            if doc[k].is_punct:
+            if punct[k]:
                 continue
             key = cased_key = ""
             found = None
             for j in range(k, min(n, k + MAX_TOKENS)):
-                if j > k and doc[j].is_punct and doc[j].text not in INNER_PUNCT:
+                if j > k and punct[j] and tokens.text[j] not in INNER_PUNCT:
                     break
                 key += folded[j]
                 cased_key += cased[j]
-                if j >= end and not doc[j].is_punct and doc[j].lower_ not in GENERIC_HEADS:
+                if j >= end and not punct[j] and tokens.lower[j] not in GENERIC_HEADS:
                     entries = [e for e in self.vocabulary.lookup_keys(key, cased_key) if e.concept.facet == "data"]
                     if not entries:
-                        for singular in singular_forms(doc[j].text):
+                        for singular in singular_forms(tokens.text[j]):
                             entries = [e for e in self.vocabulary.lookup_keys(
                                 key[: -len(folded[j])] + fold(singular),
                                 cased_key[: -len(cased[j])] + fold_cased(singular)) if e.concept.facet == "data"]
@@ -156,7 +163,7 @@ class FacetRuler(VocabularyComponent):
                 return found
         return None
 
-    def _nested_heads(self, doc: Doc, folded: list[str], cased: list[str], i: int, end: int, entries: list,
+    def _nested_heads(self, tokens: TokenTable, folded: list[str], cased: list[str], i: int, end: int, entries: list,
                       found: list[Mention]) -> None:
         """A task label whose head (a final sub-phrase) is itself the label of a *narrower* task names that task
         too: "landslide segmentation" is landslide mapping done as (semantic) segmentation; the narrower concept
@@ -166,7 +173,7 @@ class FacetRuler(VocabularyComponent):
         outer = {e.concept.iri for e in entries if e.concept.facet == "task"}
         index = self.vocabulary.index
         for k in range(i + 1, end):
-            if doc[k].is_punct:
+            if tokens.punct[k]:
                 continue
             key = "".join(folded[k:end])
             cased_key = "".join(cased[k:end])

@@ -9,10 +9,12 @@ directly, with a % sign).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from lskg.extract.components.tokens import token_table
 from lskg.extract.mentions import MetricMention, register_extensions
 
 NAME = "lskg.metrics.v1"
@@ -52,7 +54,10 @@ BEFORE = re.compile(rf"{NUMBER}\s?(?P<unit>%)\s+(?:(?:overall|mean|average|highe
                     rf"(?P<name>{NAMES})(?![\w-])", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1 << 12)
 def canonical(name: str) -> str | None:
+    """The canonical metric name of a surface form (``F1-score`` -> ``F1``), or None; memoized (the decision stage
+    asks for every candidate model name)."""
     for pattern, canon in METRICS.items():
         if re.fullmatch(pattern, name, re.IGNORECASE):
             alternatives = pattern.split("|")
@@ -93,7 +98,7 @@ class MetricFinder:
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.lskg_metrics = [MetricMention(s, e, name, value, unit, NAME)
-                              for s, e, name, value, unit in find_metrics(doc.text)]
+                              for s, e, name, value, unit in find_metrics(token_table(doc).doc_text)]
         return doc
 
 

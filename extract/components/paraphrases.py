@@ -15,6 +15,7 @@ Confidence 0.75 (a paraphrase is less certain than a label).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -22,6 +23,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from lskg.extract.components.facet_ruler import VocabularyComponent
+from lskg.extract.components.tokens import TokenTable, token_table
 from lskg.extract.mentions import Mention, mentions
 from lskg.extract.vocabulary import Vocabulary
 from lskg.ontology.labels import fold, singular_forms
@@ -99,19 +101,6 @@ def verb_stem(noun: str) -> str | None:
     return None
 
 
-class _Tokens:
-    """Token attributes read once per Doc: indexing a Doc builds a Token object on every access, and the matchers
-    below look at each token many times."""
-
-    __slots__ = ("text", "lower", "alpha", "punct")
-
-    def __init__(self, doc: Doc) -> None:
-        self.text = [t.text for t in doc]
-        self.lower = [t.lower_ for t in doc]
-        self.alpha = [t.is_alpha for t in doc]
-        self.punct = [t.is_punct for t in doc]
-
-
 @dataclass(frozen=True)
 class Paraphrase:
     concept: str
@@ -183,21 +172,26 @@ class ParaphraseMatcher(VocabularyComponent):
         tasks, triggers = self._paraphrases()
         found = mentions(doc)
         have = {(m.facet, m.concept) for m in found}
-        tok = _Tokens(doc)
+        tok = token_table(doc)
         keys = [_word_key(text) if alpha else "" for text, alpha in zip(tok.text, tok.alpha, strict=True)]
         lower = tok.lower
-        by_stem = self._by_stem(tasks)
-        for sent in doc.sents:
-            s, e = sent.start, sent.end
+        stem_hits = self._stem_hits(tasks)
+        for s, e in tok.sentences():
             for i in range(s, e):
                 if not tok.alpha[i] or len(lower[i]) < 3:
                     continue
                 hits: list[tuple[int, int, Paraphrase]] = []
-                for p in (p for k in range(3, len(lower[i]) + 1) for p in by_stem.get(lower[i][:k], ())):
+                verb: tuple[int, int | None] | None = None
+                near: frozenset[str] = frozenset()
+                for p in stem_hits(lower[i]):
                     agent = bool(AGENT_NOUN.fullmatch(lower[i][len(p.stem):]))
                     if agent and p.objects == ("*domain*",):
                         continue  # "classifier", "detector" name a model, not the task ...
-                    hit = self._objects_near(keys, tok, i, s, e, p.objects)
+                    if verb is None:
+                        verb = self._verb_context(tok, i, s)
+                        near = self._near_keys(keys, i, s, e, verb, max(len(q.objects) for q in stem_hits(lower[i])))
+                    hit = self._objects_near(keys, tok, i, s, e, verb, p.objects) if near.issuperset(p.objects) \
+                        else None
                     if agent and (hit is None or hit[1] != i):
                         continue  # ... unless compounded with the task's objects: "an anomaly detector"
                     if hit is not None:
@@ -206,6 +200,8 @@ class ParaphraseMatcher(VocabularyComponent):
                 # prediction, not landslide prediction (per side of the verb, the object phrase's last word wins)
                 # ... unless an "of"/"as" follows an object noun: "the displacement of the landslide" is headed by
                 # "displacement" (an "of" right after the verb, "mapping of landslides", only introduces the object)
+                if not hits:
+                    continue
                 hits = self._before_of(lower, i, hits)
                 if not hits:
                     continue
@@ -220,14 +216,14 @@ class ParaphraseMatcher(VocabularyComponent):
                     if any(m.start < hi and lo < m.end for m in labelled):
                         continue  # inside a label mention ("landslide susceptibility mapping")
                     found.append(Mention(lo, hi, "task", p.concept, p.label, CONFIDENCE, NAME,
-                                         cues=[f"paraphrase:{doc[lo:hi].text}"]))
+                                         cues=[f"paraphrase:{tok.span_text(lo, hi)}"]))
                     have.add(("task", p.concept))
-                    self._consume_types(doc, found, keys, lo, hi, p.objects)
-            self._triggers(doc, found, have, keys, tok, triggers, s, e)
-            self._modified_heads(doc, found, have, keys, tok, s, e)
-        self._inverted_data(doc, found, have, keys, lower)
-        self._coordinated(doc, found, have)
-        self._drop_trigger_data(doc, found, lower)
+                    self._consume_types(found, lo, hi, p.objects)
+            self._triggers(found, have, keys, tok, triggers, s, e)
+            self._modified_heads(found, have, keys, tok, s, e)
+        self._inverted_data(tok, found, have, keys)
+        self._coordinated(tok, found, have)
+        self._drop_trigger_data(tok, found)
         self._implied_series(found, have)
         return doc
 
@@ -301,7 +297,7 @@ class ParaphraseMatcher(VocabularyComponent):
             return hits
         return [h for h in hits if not (h[0] > cut)]
 
-    def _coordinated(self, doc: Doc, found: list[Mention], have: set) -> None:
+    def _coordinated(self, tok: TokenTable, found: list[Mention], have: set) -> None:
         """Coordination with a shared head: "displacement or rainfall series" also names "displacement series",
         "rainfall- and earthquake-induced landslides" also "rainfall-induced landslide". The conjunct replaces the
         first word of a labelled mention; only data and landslide types."""
@@ -309,21 +305,21 @@ class ParaphraseMatcher(VocabularyComponent):
         for m in list(found):
             if m.facet not in {"data", "landslide_type"} or m.end - m.start < 2 or m.extractor == NAME:
                 continue
-            rest = doc[m.start + 1:m.end].text
-            if doc[m.start + 1].text in {"-", "\u2010"}:
-                rest = "-" + doc[m.start + 2:m.end].text
+            rest = tok.span_text(m.start + 1, m.end)
+            if tok.text[m.start + 1] in {"-", "\u2010"}:
+                rest = "-" + tok.span_text(m.start + 2, m.end)
             j = m.start - 1
             while j >= 1:
-                if doc[j].text in {"-", "\u2010"}:
+                if tok.text[j] in {"-", "\u2010"}:
                     j -= 1
-                if j < 1 or doc[j].lower_ not in {"and", "or", ","}:
+                if j < 1 or tok.lower[j] not in {"and", "or", ","}:
                     break
-                conjunct = doc[j - 1]
-                word = conjunct.text.rstrip("-\u2010")
+                conjunct = tok.text[j - 1]
+                word = conjunct.rstrip("-\u2010")
                 if not word.isalpha():
                     break
                 phrase = word + ("" if rest.startswith("-") else " ") + rest
-                last = doc[m.end - 1].text
+                last = tok.text[m.end - 1]
                 variants = [phrase] + [phrase[: len(phrase) - len(last)] + f for f in singular_forms(last)]
                 entries = next((found_ for v in variants if (found_ := vocab.lookup(v))), [])
                 for entry in entries:
@@ -331,26 +327,27 @@ class ParaphraseMatcher(VocabularyComponent):
                         if m.facet == "landslide_type":  # "rainfall- and ...-induced": a trigger, not data
                             found[:] = [d for d in found if not (d.facet == "data" and d.start == j - 1)]
                         found.append(Mention(j - 1, m.end, m.facet, entry.concept.iri, entry.concept.pref_label,
-                                             CONFIDENCE, NAME, cues=[f"coordination:{conjunct.text} {rest}"]))
+                                             CONFIDENCE, NAME, cues=[f"coordination:{conjunct} {rest}"]))
                         have.add((m.facet, entry.concept.iri))
                 j -= 2
 
-    def _inverted_data(self, doc: Doc, found: list[Mention], have: set, keys: list[str], lower: list[str]) -> None:
+    def _inverted_data(self, tok: TokenTable, found: list[Mention], have: set, keys: list[str]) -> None:
         """A two-word data label "<modifier> <head>" written as "<head> of <modifier>": "an inventory of 326
         landslides" (landslide inventory), "time series of rainfall" is not needed (a label), "records of
         groundwater level" ... The modifier may be preceded by a number, article or adjective (two tokens)."""
         table = self._data_heads()
-        for i in range(len(doc) - 2):
+        lower = tok.lower
+        for i in range(len(tok) - 2):
             if lower[i + 1] != "of" or keys[i] not in table:
                 continue
-            sent_end = doc[i].sent.end
+            sent_end = tok.sent_end[i]
             for j in range(i + 2, min(sent_end, i + 5)):
-                if doc[j].is_punct and doc[j].text not in {",", "-"} or doc[j].lower_ in {"and", "or", "of"}:
+                if tok.punct[j] and tok.text[j] not in {",", "-"} or lower[j] in {"and", "or", "of"}:
                     break
                 for p in table[keys[i]]:
                     if keys[j] == p.objects[0] and ("data", p.concept) not in have:
                         found.append(Mention(i, j + 1, "data", p.concept, p.label, CONFIDENCE, NAME,
-                                             cues=[f"paraphrase:{doc[i:j + 1].text}"]))
+                                             cues=[f"paraphrase:{tok.span_text(i, j + 1)}"]))
                         have.add(("data", p.concept))
 
     def _data_heads(self) -> dict[str, list[Paraphrase]]:
@@ -368,8 +365,8 @@ class ParaphraseMatcher(VocabularyComponent):
             self._heads = (self.vocabulary, table)
         return self._heads[1]
 
-    def _consume_types(self, doc: Doc, found: list[Mention], keys: list[str], lo: int, hi: int,
-                       objects: tuple[str, ...]) -> None:
+    @staticmethod
+    def _consume_types(found: list[Mention], lo: int, hi: int, objects: tuple[str, ...]) -> None:
         """A landslide-type mention that only names the object of a task expression whose label already holds
         its words ("identifying potential landslides" = potential landslide identification) is not a type."""
         for m in list(found):
@@ -378,7 +375,7 @@ class ParaphraseMatcher(VocabularyComponent):
                 if words and words <= set(objects):
                     found.remove(m)
 
-    def _triggers(self, doc: Doc, found: list[Mention], have: set, keys: list[str], tok: _Tokens,
+    def _triggers(self, found: list[Mention], have: set, keys: list[str], tok: TokenTable,
                   triggers: list[Paraphrase], s: int, e: int) -> None:
         """"landslides/slope instability triggered by rainfall or seismic shaking", "landslides after a typhoon"."""
         texts, lower = tok.text, tok.lower
@@ -401,11 +398,11 @@ class ParaphraseMatcher(VocabularyComponent):
                 if all(k in tail for k in p.objects):
                     end = start + max(tail.index(k) for k in p.objects) + 1
                     found.append(Mention(i, end, "landslide_type", p.concept, p.label, CONFIDENCE, NAME,
-                                         cues=[f"paraphrase:{doc[i:end].text}"]))
+                                         cues=[f"paraphrase:{tok.span_text(i, end)}"]))
                     have.add(("landslide_type", p.concept))
                     break
 
-    def _modified_heads(self, doc: Doc, found: list[Mention], have: set, keys: list[str], tok: _Tokens,
+    def _modified_heads(self, found: list[Mention], have: set, keys: list[str], tok: TokenTable,
                         s: int, e: int) -> None:
         """Type labels "<modifiers> landslide" with other modifiers between ("rainfall-induced shallow
         landslides", "shallow coseismic slides", "active slow-moving landslides")."""
@@ -427,7 +424,7 @@ class ParaphraseMatcher(VocabularyComponent):
                     if tuple(w for _, w in words[k:k + n]) == p.objects:
                         start = words[k][0]
                         found.append(Mention(start, i + 1, "landslide_type", p.concept, p.label, CONFIDENCE, NAME,
-                                             cues=[f"paraphrase:{doc[start:i + 1].text}"]))
+                                             cues=[f"paraphrase:{tok.span_text(start, i + 1)}"]))
                         have.add(("landslide_type", p.concept))
                         break
 
@@ -452,35 +449,40 @@ class ParaphraseMatcher(VocabularyComponent):
         return self._mods[1]
 
     @staticmethod
-    def _drop_trigger_data(doc: Doc, found: list[Mention], lower: list[str]) -> None:
+    def _drop_trigger_data(tok: TokenTable, found: list[Mention]) -> None:
         """A data label written as a trigger ("triggered by heavy rainfall", "after intense precipitation") names
         what caused the landslides, not data the study uses."""
+        lower = tok.lower
         for m in list(found):
             if m.facet != "data":
                 continue
             j = m.start - 1
             while j >= 0 and lower[j] in INTENSITY:
                 j -= 1
-            if j >= 1 and lower[j] == "by" and TRIGGER_VERB.match(doc[j - 1].text) or \
+            if j >= 1 and lower[j] == "by" and TRIGGER_VERB.match(tok.text[j - 1]) or \
                     j >= 0 and lower[j] in {"after", "following"} or \
-                    AS_TRIGGER.match(doc[m.end:min(len(doc), m.end + 9)].text):
+                    AS_TRIGGER.match(tok.span_text(m.end, min(len(tok), m.end + 9))):
                 found.remove(m)
 
-    def _by_stem(self, tasks: list[Paraphrase]) -> dict[str, list[Paraphrase]]:
+    def _stem_hits(self, tasks: list[Paraphrase]) -> Callable[[str], tuple[Paraphrase, ...]]:
+        """word -> the task paraphrases whose verb stem begins the word (shortest stem first), memoized per word."""
         if getattr(self, "_stems", None) is None or self._stems[0] is not tasks:
             table: dict[str, list[Paraphrase]] = {}
             for p in tasks:
                 table.setdefault(p.stem, []).append(p)
-            self._stems = (tasks, table)
+
+            @lru_cache(maxsize=1 << 16)
+            def hits(word: str) -> tuple[Paraphrase, ...]:
+                return tuple(p for k in range(3, len(word) + 1) for p in table.get(word[:k], ()))
+
+            self._stems = (tasks, hits)
         return self._stems[1]
 
     @staticmethod
-    def _objects_near(keys: list[str], tok: _Tokens, i: int, s: int, e: int,
-                      objects: tuple[str, ...]) -> tuple[int, int] | None:
-        """The token range holding every object word within WINDOW tokens after (or before) token i, in the
-        same clause (no punctuation other than hyphens between)."""
-        # after the verb ("detect new landslides", "mapping of landslides"), or right before it, with at most
-        # auxiliaries between ("landslides were detected", "landslide-detecting")
+    def _verb_context(tok: TokenTable, i: int, s: int) -> tuple[int, int | None]:
+        """Where the object phrase before verb i (sentence start s) ends: (the first token of the run of
+        auxiliaries and hyphens right before i, the "of"/"to" of a post-modifier before that or None)."""
+        # right before the verb, with at most auxiliaries between ("landslides were detected", "landslide-detecting")
         texts, lower, punct = tok.text, tok.lower, tok.punct
         before = i
         while before - 1 >= s and (lower[before - 1] in AUXILIARIES or texts[before - 1] == "-"):
@@ -490,17 +492,41 @@ class ParaphraseMatcher(VocabularyComponent):
         # of the objects
         pp = next((q for q in range(before - 2, max(s, before - 5) - 1, -1) if lower[q] in {"of", "to"}
                    and not any(punct[k] for k in range(q, before))), None)
+        return before, pp
+
+    @staticmethod
+    def _near_keys(keys: list[str], i: int, s: int, e: int, verb: tuple[int, int | None],
+                   longest: int) -> frozenset[str]:
+        """Every word key that :meth:`_objects_near` could look at for objects of up to ``longest`` words (and
+        ``*domain*`` when a domain object is among them): a paraphrase with an object outside it cannot match."""
+        before, pp = verb
         head_end = pp if pp is not None else before
-        hyphens = sum(texts[k] == "-" for k in range(max(s, head_end - 2 * len(objects)), head_end))
+        near = {*keys[i + 1:min(e, i + 1 + WINDOW + longest)], *keys[max(s, head_end - 3 * longest):before]}
+        if not near.isdisjoint(_DOMAIN):
+            near.add("*domain*")
+        return frozenset(near)
+
+    @staticmethod
+    def _objects_near(keys: list[str], tok: TokenTable, i: int, s: int, e: int, verb: tuple[int, int | None],
+                      objects: tuple[str, ...]) -> tuple[int, int] | None:
+        """The token range holding every object word within WINDOW tokens after token i (sentence s:e), or
+        right before it (``verb``: :meth:`_verb_context`), in the same clause (no punctuation other than hyphens
+        between)."""
+        # after the verb ("detect new landslides", "mapping of landslides") or before it
+        texts, punct = tok.text, tok.punct
+        before, pp = verb
+        head_end = pp if pp is not None else before
+        hyphens = texts[max(s, head_end - 2 * len(objects)):head_end].count("-")
         head_lo = max(s, head_end - len(objects) - hyphens)  # "landslide-prone areas": hyphens are not words
         for side, (lo, hi) in enumerate(((i + 1, min(e, i + 1 + WINDOW + len(objects))), (head_lo, before))):
-            window = range(lo, hi)
             positions = []
             for obj in objects:
                 if obj == "*domain*":
-                    pos = next((j for j in window if keys[j] in _DOMAIN), None)
+                    pos = next((j for j in range(lo, hi) if keys[j] in _DOMAIN), None)
+                elif obj in keys[lo:hi]:
+                    pos = keys.index(obj, lo, hi)
                 else:
-                    pos = next((j for j in window if keys[j] == obj), None)
+                    break
                 if pos is None:
                     break
                 positions.append(pos)

@@ -13,6 +13,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from lskg.extract.components.tokens import token_table
 from lskg.extract.mentions import PlaceMention, mentions, register_extensions
 
 NAME = "lskg.places.v1"
@@ -52,10 +53,11 @@ class PlaceFinder:
         register_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
-        concept_chars = [(doc[m.start].idx, doc[m.end - 1].idx + len(doc[m.end - 1].text)) for m in mentions(doc)
+        tokens = token_table(doc)
+        concept_chars = [(tokens.idx[m.start], tokens.end_char(m.end - 1)) for m in mentions(doc)
                          if m.cues and m.cues[0].startswith("label:")]  # concept labels are not places
         places: list[PlaceMention] = []
-        text = doc.text
+        text = tokens.doc_text
         for match in AFTER_PREP.finditer(text):
             place = match.group("place").strip()
             country = match.group("country")

@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
+from lskg.extract.components.tokens import TokenTable, token_table
 from lskg.extract.mentions import Mention, mentions, register_extensions
 
 NAME = "lskg.roles.v1"
@@ -81,19 +82,22 @@ class RoleAssigner:
         found = mentions(doc)
         if not found:
             return doc
-        for sent in doc.sents:
-            in_sent = [m for m in found if sent.start <= m.start < sent.end]
+        tokens = token_table(doc)
+        title_end = doc._.lskg_title_end
+        for start, end in tokens.sentences():
+            in_sent = [m for m in found if start <= m.start < end]
             if in_sent:
-                self._assign(doc, sent, in_sent, is_title=sent.start == 0 and doc._.lskg_title_end is not None
-                             and sent.end_char <= doc._.lskg_title_end)
+                self._assign(tokens, start, end, in_sent, is_title=start == 0 and title_end is not None
+                             and tokens.end_char(end - 1) <= title_end)
         return doc
 
-    def _assign(self, doc: Doc, sent: Span, items: list[Mention], is_title: bool) -> None:
-        text = sent.text
-        base = sent.start_char
+    def _assign(self, tokens: TokenTable, sent_start: int, sent_end: int, items: list[Mention],
+                is_title: bool) -> None:
+        text = tokens.span_text(sent_start, sent_end)
+        base = tokens.idx[sent_start]
 
         def rel(m: Mention) -> tuple[int, int]:
-            return doc[m.start].idx - base, doc[m.end - 1].idx + len(doc[m.end - 1].text) - base
+            return tokens.idx[m.start] - base, tokens.end_char(m.end - 1) - base
 
         future = bool(MENTIONED_SENTENCE.search(text))
         background = bool(BACKGROUND_SENTENCE.search(text)) and not USING_SENTENCE.search(text) and not is_title

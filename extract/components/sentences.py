@@ -7,6 +7,7 @@ from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from lskg.extract.components.tokens import token_table
 from lskg.extract.sentences import sentence_spans
 
 
@@ -16,9 +17,10 @@ class SentenceSplitter:
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
             return doc
-        starts = {start for start, _ in sentence_spans(doc.text)}
+        tokens = token_table(doc)  # (iterating the Doc builds a Token object per token)
+        starts = {start for start, _ in sentence_spans(tokens.doc_text)}
         # All at once: setting Token.is_sent_start checks the whole Doc for a parse on every call (quadratic).
-        flags = [1 if token.i == 0 or token.idx in starts else -1 for token in doc]
+        flags = [1 if i == 0 or idx in starts else -1 for i, idx in enumerate(tokens.idx)]
         doc.from_array([SENT_START], numpy.array(flags, dtype=numpy.int64).astype(numpy.uint64).reshape(-1, 1))
         return doc
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import spacy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lskg.extract.components.metrics import find_metrics
+from lskg.extract.components.tokens import token_table
 from lskg.extract.document import Document
 from lskg.extract.pipeline import build_pipeline
 from lskg.records import Study
@@ -204,3 +208,38 @@ def test_candidate_iri_is_a_valid_iri_under_the_candidate_namespace(label: str) 
     iri = candidate_iri(label)
     assert NamedNode(iri) in CANDIDATE and iri != CANDIDATE.iri
     assert candidate_iri(label.lower()) == iri or label.lower() != label  # case is kept
+
+
+_TOKEN_TEXT = st.lists(st.sampled_from([*"aB ZnU-.,()?!\n\t\u00e9%12", "et al. ", "Fig. 2", "  ", "U-Net"]),
+                       max_size=20).map("".join)
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=_TOKEN_TEXT)
+def test_token_table_reads_what_spacy_reads(text: str) -> None:
+    """The components read tokens, spans and sentences from one table per Doc: it must agree with spaCy's own
+    Token, Span, char_span(alignment_mode="expand") and Span.sent on any text."""
+    nlp = _sentence_nlp()
+    doc = nlp(text)
+    tokens = token_table(doc)
+    assert tokens.doc_text == doc.text
+    assert tokens.text == [t.text for t in doc] and tokens.lower == [t.lower_ for t in doc]
+    assert tokens.idx == [t.idx for t in doc] and tokens.punct == [t.is_punct for t in doc]
+    assert tokens.space == [t.is_space for t in doc] and tokens.alpha == [t.is_alpha for t in doc]
+    assert tokens.glued == [t.whitespace_ == "" for t in doc]
+    if len(doc):
+        assert tokens.sentences() == [(s.start, s.end) for s in doc.sents]
+    for start in range(len(doc.text) + 1):
+        for end in range(start, len(doc.text) + 2):
+            span = doc.char_span(start, end, alignment_mode="expand")
+            assert tokens.char_span(start, end) == (None if span is None else (span.start, span.end))
+            if span is not None:
+                assert tokens.span_text(span.start, span.end) == span.text
+                if span.start < len(doc):
+                    assert tokens.sentence_text(span.start) == span.sent.text
+
+
+def _sentence_nlp():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lskg_sentences_v1")
+    return nlp
