@@ -33,7 +33,8 @@ def extract_corpus(sources: Sequence[Path], fmt: str = "auto", problems: list[In
     """One StudyFacts per study of every source file or folder. Unreadable files and records are appended to
     ``problems`` (naming the file and record) and skipped; general method references found in a review come out
     with ``kind="method_reference"`` and no facts. ``decide``: the learned decision stage
-    (:mod:`lskg.extract.decision`) decides which candidates are facts (``Settings.decide``; off by default)."""
+    (:mod:`lskg.extract.decision`) decides which candidates are facts. The CLI and builds follow ``Settings.decide``
+    (on by default); here it stays explicit, and the default gives the rules alone."""
     from lskg.extract.pipeline import Extractor
     from lskg.extract.readers import read_documents
 

@@ -37,6 +37,7 @@ from spacy.tokens import Doc
 
 from lskg.errors import InputError
 from lskg.extract.components.metrics import canonical
+from lskg.extract.components.tokens import token_table
 from lskg.extract.document import Document, Passage
 from lskg.extract.events import EventLinker, event_linker
 from lskg.extract.features import FACETS, Candidate, Occurrence, StudyView, features, study_view
@@ -241,7 +242,7 @@ class DecisionStage:
 def _evidence(o: Occurrence, locator: str, confidence: float) -> Evidence:
     """Evidence for a fact the decision stage itself adds (an event-implied type, a knowledge-implied concept)."""
     doc, passage = o.doc, o.passage
-    text = doc.text
+    text = token_table(doc).doc_text  # (Doc.text builds every token again)
     sentence = o.full_sentence or o.sentence.text
     extractor = o.extractor if o.extractor.startswith("lskg.") else NAME
     return Evidence(document=locator, sentence=sentence, start=passage.doc_offset(o.start_char),

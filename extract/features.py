@@ -35,6 +35,7 @@ from typing import Any
 from spacy.attrs import IDX, LENGTH, SENT_START
 from spacy.tokens import Doc
 
+from lskg.extract.components.tokens import token_table
 from lskg.extract.document import Document, Passage
 from lskg.extract.events import EventLinker
 from lskg.extract.mentions import mentions
@@ -122,6 +123,8 @@ FACTOR_SENTENCE = re.compile(r"\b(?:factors?|variables?|parameters?|indicators?|
                              r"attributes?|indices|inputs?)\b", re.IGNORECASE)
 FACTOR_ROOTS = ("ConditioningFactor", "TopographicData")
 """Concepts under these are the factors a factor list names by a bare word ("slope, aspect, distance to roads")."""
+FACTOR_LIST_MIN = 3
+"""An enumeration naming this many distinct factors is a factor list even without a word such as "factors"."""
 GENERAL_WORDS = frozenset({"map", "data", "index", "factor", "unit", "model", "distance", "proximity", "record",
                            "layer", "value", "type", "class", "landslide", "digital", "multi", "high", "local",
                            "relative", "mean", "average", "annual", "satellite", "source", "terrain", "normalized",
@@ -249,7 +252,7 @@ class _Reading:
     def __init__(self, passage: Passage, doc: Doc) -> None:
         self.passage = passage
         self.doc = doc
-        self.text = doc.text
+        self.text = token_table(doc).doc_text
         array = doc.to_array([SENT_START, IDX, LENGTH]).astype("int64")
         self.idx: list[int] = array[:, 1].tolist()
         self.length: list[int] = array[:, 2].tolist()
@@ -328,7 +331,7 @@ def study_view(document: Document, read: Sequence[tuple[Passage, Doc]], merged: 
     (``merged``: the rules' facts, one per concept), plus knowledge-implied candidates."""
     sentences: list[Sentence] = []
     candidates: dict[tuple[str, str], Candidate] = {}
-    best = {(f.facet, f.concept): f for f in merged}
+    best: dict[tuple[str, str], Fact] = {(f.facet, f.concept): f for f in merged}
     texts = []
     for passage, doc in read:
         reading = _Reading(passage, doc)
@@ -431,28 +434,49 @@ def factor_words(index: ConceptIndex) -> dict[str, str]:
 
 
 def _factor_lists(reading: _Reading, index: ConceptIndex, candidates: dict[tuple[str, str], Candidate]) -> None:
-    """Factors named by a bare word in an enumeration of a sentence about factors or variables."""
+    """Factors named by a bare word in an enumeration of a sentence about factors or variables, or in an
+    enumeration of at least ``FACTOR_LIST_MIN`` distinct factors ("elevation, slope, aspect and lithology")."""
     words = factor_words(index)
     text_all = reading.text
     for _, _, sent_start, sent_end in reading.spans:
         text = text_all[sent_start:sent_end]
-        if text.count(",") < 2 or not FACTOR_SENTENCE.search(text):
+        if text.count(",") < 2:
             continue
+        hits: list[tuple[str, int, int]] = []
         for item in re.finditer(r"[^,;:()]+", text):
-            phrase = re.sub(r"^\s*(?:and|or|as well as|including|such as|e\.g\.|the)\s+", "", item.group(0).strip(),
-                            flags=re.IGNORECASE)
-            tokens = re.findall(r"[A-Za-z]+", phrase)
-            if not 1 <= len(tokens) <= 3:
-                continue
-            for token in tokens:
-                forms = [token.lower(), *(f.lower() for f in singular_forms(token))]
-                iri = next((words[f] for f in forms if f in words), None)
-                if iri is None:
+            for piece_start, piece, place in _list_pieces(item.group(0), first_item=item.start() == 0):
+                phrase = re.sub(r"^\s*(?:including|such as|e\.g\.|the)\s+", "", piece.strip(), flags=re.IGNORECASE)
+                tokens = re.findall(r"[A-Za-z]+", phrase)
+                if len(tokens) > 3 and place == "lead-in":
+                    tokens = tokens[-1:]  # the list's first item ends its lead-in ("factors considered were slope")
+                elif len(tokens) > 3 and place == "last":
+                    tokens = tokens[:1]  # the last item starts the clause after the list ("and lithology were used")
+                if not 1 <= len(tokens) <= 3:
                     continue
-                start = sent_start + item.start() + item.group(0).find(token)
-                occurrence = reading.occurrence_at(start, start + len(token), "lskg.decision.v1")
-                if occurrence is not None:
-                    _implied(candidates, "data", iri, index, "factor_list", occurrence)
+                for token in tokens:
+                    forms = [token.lower(), *(f.lower() for f in singular_forms(token))]
+                    iri = next((words[f] for f in forms if f in words), None)
+                    if iri is None:
+                        continue
+                    start = sent_start + item.start() + piece_start + piece.find(token)
+                    hits.append((iri, start, start + len(token)))
+        if not FACTOR_SENTENCE.search(text) and len({iri for iri, _, _ in hits}) < FACTOR_LIST_MIN:
+            continue
+        for iri, start, end in hits:
+            occurrence = reading.occurrence_at(start, end, "lskg.decision.v1")
+            if occurrence is not None:
+                _implied(candidates, "data", iri, index, "factor_list", occurrence)
+
+
+def _list_pieces(item: str, *, first_item: bool) -> list[tuple[int, str, str]]:
+    """An enumeration item split at "and"/"or": (offset, text, place), place ``lead-in`` for the first piece of the
+    sentence's first item, ``last`` for a piece after a conjunction, ``item`` otherwise."""
+    pieces, pos = [], 0
+    for m in re.finditer(r"\s(?:and|or|as well as)\s", item, flags=re.IGNORECASE):
+        pieces.append((pos, item[pos:m.start()], "lead-in" if first_item and not pieces else "item"))
+        pos = m.end()
+    pieces.append((pos, item[pos:], "last" if pieces else ("lead-in" if first_item else "item")))
+    return pieces
 
 
 def _family_cues(reading: _Reading, index: ConceptIndex, candidates: dict[tuple[str, str], Candidate]) -> None:

@@ -27,7 +27,7 @@ from lskg.cli.core import FORMATS
 DecideOption = Annotated[bool | None, typer.Option(
     "--decide/--rules-only", envvar="LSKG_DECIDE", show_envvar=True,
     help="Let the learned decision stage (lskg.decision.v1) decide which candidate concepts are facts; "
-         "--rules-only keeps the rule components' facts as they are (default: the LSKG_DECIDE setting, off)")]
+         "--rules-only keeps the rule components' facts as they are (default: the LSKG_DECIDE setting, on)")]
 
 
 @app.command("extract")

@@ -1,4 +1,4 @@
-"""The learned decision stage (``lskg.decision.v1``): off by default, metric names never models, implied trigger
+"""The learned decision stage (``lskg.decision.v1``): on by default in the settings (CLI, build), metric names never models, implied trigger
 types from named events, method steps apart from tasks, the packaged weights, and reproducible training."""
 
 from __future__ import annotations
@@ -36,15 +36,18 @@ def labels(facts, facet: str) -> dict[str, str]:
 # --------------------------------------------------------------------------- the switch
 
 
-def test_the_decision_stage_is_off_by_default(extractor) -> None:
+def test_the_setting_turns_the_decision_stage_on_and_the_python_api_stays_explicit(extractor, monkeypatch) -> None:
     import inspect
 
     from lskg.extract import extract_corpus
     from lskg.settings import Settings
 
-    assert extractor.decision is None
+    monkeypatch.delenv("LSKG_DECIDE", raising=False)
+    assert Settings().decide is True  # CLI and build: the learned stage decides (it beats rules-only in CV)
+    monkeypatch.setenv("LSKG_DECIDE", "0")
+    assert Settings().decide is False  # rules-only on request
+    assert extractor.decision is None  # an Extractor and extract_corpus decide only when asked
     assert inspect.signature(extract_corpus).parameters["decide"].default is False
-    assert Settings().decide is False
 
 
 def test_rules_only_output_is_untouched_by_the_hook(extractor) -> None:
@@ -160,6 +163,27 @@ def test_factor_words_come_from_the_ontology_labels(index) -> None:
     assert words["slope"] == "slope angle" and words["aspect"] == "slope aspect"
     assert words["roads"] == "distance to road" and words["rivers"] == "distance to river"
     assert "landslide" not in words and "data" not in words
+
+
+def _factor_candidates(extractor, index, abstract: str) -> set[str]:
+    from lskg.extract.gold import GoldStudy
+    from lskg.extract.learn import collect
+
+    (data,) = collect([GoldStudy("f", "Mapping", f"Mapping. {abstract}", None)], index, nlp=extractor.nlp)
+    return {index.label(c.concept) for c in data.view.candidates.values() if "factor_list" in c.sources}
+
+
+@pytest.mark.parametrize("abstract, expected", [
+    # three distinct factors make a factor list without a word such as "factors"
+    ("Elevation, slope, aspect and lithology were mapped across the basin.", {"slope angle", "slope aspect"}),
+    # the first item ends the lead-in
+    ("The inputs considered were slope, aspect, curvature and elevation.", {"slope angle", "slope aspect"}),
+    # one factor word in an enumeration of other things is no factor list
+    ("Roads, houses and bridges were damaged by the flood.", set()),
+])
+def test_factor_lists(extractor, index, abstract: str, expected: set[str]) -> None:
+    found = _factor_candidates(extractor, index, abstract)
+    assert expected <= found and (expected or not found), found
 
 
 # --------------------------------------------------------------------------- the packaged model
