@@ -8,20 +8,26 @@ The corpus is the embedded one (``lskg/data/corpus``: published abstracts and re
 study) repeated to N studies (each copy with its own id and title, no DOI, so none is merged away). Per size, in
 fresh subprocesses (so peak RSS is each phase's own):
 
-* ``build``: what ``lskg build`` does, stage by stage: extract (one process), map + load into the on-disk store,
-  validate there with the SPARQL engine; then the flow proposed for ``lskg/build.py``: load into an in-memory
-  store, validate in memory, persist with pyoxigraph's ``bulk_load``. Baseline: ``bulk_load`` of the same N-Quads.
-  At the smallest size, pySHACL (the reference engine) validates the same graph too.
+* ``build``: ``lskg.build.build`` as ``lskg build`` runs it (extract in ``--workers`` processes, map into an
+  in-memory staging store, validate there with the SPARQL SHACL engine, write to disk with one bulk load), with its
+  stage timings, wall clock and CPU seconds (the process and its extraction workers). Baseline: pyoxigraph's
+  ``bulk_load`` of the same quads (an N-Quads dump of the built store) into a fresh on-disk store. At the
+  smallest size, pySHACL (the reference engine) validates the same graph too, and extraction alone runs in one
+  process and in ``--workers`` processes, for the speed-up.
 * ``queries``: CPU p50 of every named query (``bench_queries``) on the built store, opened read-only on disk as the
-  API's workers open it; summary: the slowest interactive query and how many are over budget.
+  API's workers open it; summary: the slowest interactive query and those over budget.
 * ``recommend``: ``service.recommend`` p50 over the realistic contexts of ``bench_gnn`` with the co-occurrence
   recommender (fit from the built graph), and its fit time.
+
+The machine is shared: wall-clock seconds move with its load (printed), the CPU seconds and the same-run ratios
+much less.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -53,79 +59,54 @@ def corpus(path: Path, n: int) -> int:
     return words
 
 
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
-def child_build(corpus_path: str, workdir: str, reference: bool) -> dict:
+def _cpu_s() -> float:
+    """CPU seconds of this process and its finished children (the extraction workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def child_build(corpus_path: str, workdir: str, workers: int, reference: bool) -> dict:
     import pyoxigraph as ox
 
-    from lskg.build import BuildReport
-    from lskg.build import extract as extract_studies
-    from lskg.kg import mapping
-    from lskg.kg.store import EmbeddedStore, StoreDir
+    from lskg.build import build
+    from lskg.kg.store import StoreDir
     from lskg.kg.validate import validate
-    from lskg.ontology import ontology_quads
+    from lskg.settings import Settings
 
-    out: dict = {}
-    report = BuildReport(store=workdir, sources=[corpus_path])
-    started, cpu = time.perf_counter(), time.process_time()
-    studies = extract_studies([Path(corpus_path)], "auto", report, None)
-    out["extract_s"] = time.perf_counter() - started
-    out["extract_cpu_s"] = time.process_time() - cpu
-    out["studies"] = len(studies)
-    out["rss_after_extract_mb"] = _rss_mb()
-
-    def quads():
-        yield from ontology_quads()
-        for item in studies:
-            yield from mapping.study_quads(item)
-
-    # What lskg build does today: load into the on-disk store, validate it there.
-    root = Path(workdir) / "store"
-    started = time.perf_counter()
-    with StoreDir(root).rebuild() as store:
-        batch: list = []
-        for q in quads():
-            batch.append(q)
-            if len(batch) > 50_000:
-                store.load(batch)
-                batch = []
-        store.load(batch)
-        out["load_disk_s"] = time.perf_counter() - started
-        started = time.perf_counter()
-        report_disk = validate(store)
-        out["validate_disk_s"] = time.perf_counter() - started
+    settings = Settings(store=str(Path(workdir) / "store"), extract_workers=workers)
+    started, cpu = time.perf_counter(), _cpu_s()
+    report = build([corpus_path], settings)
+    out: dict = {"build_s": time.perf_counter() - started, "build_cpu_s": _cpu_s() - cpu, "stages_s": report.seconds,
+                 "stages_cpu_s": report.cpu_seconds,
+                 "studies": report.studies, "workers": workers, "conforms": report.validation.conforms,
+                 "rss_build_mb": _rss_mb(), "rss_workers_mb": _rss_mb(resource.RUSAGE_CHILDREN)}
+    with StoreDir(settings.store).open_reader() as store:
         out["quads"] = len(store)
-    out["conforms"] = report_disk.conforms
-    out["rss_after_disk_build_mb"] = _rss_mb()
-
-    # The proposed flow: in memory, validate there, then persist with bulk_load.
-    started = time.perf_counter()
-    staging = EmbeddedStore(None)
-    staging.native.extend(quads())
-    out["load_memory_s"] = time.perf_counter() - started
-    started = time.perf_counter()
-    report_memory = validate(staging)
-    out["validate_memory_s"] = time.perf_counter() - started
-    out["slowest_checks_s"] = slowest_checks(staging)
-    assert [v.key for v in report_memory.violations] == [v.key for v in report_disk.violations]
-    started = time.perf_counter()
-    dump = Path(workdir) / "dump.nq"
-    dump.write_bytes(staging.native.dump(format=ox.RdfFormat.N_QUADS))
-    out["dump_s"] = time.perf_counter() - started
-    started = time.perf_counter()
-    persisted = ox.Store(str(Path(workdir) / "persisted"))
-    persisted.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
-    persisted.flush()
-    out["persist_bulk_load_s"] = time.perf_counter() - started
-    out["rss_after_memory_build_mb"] = _rss_mb()
-    if reference:
-        started = time.perf_counter()
-        report_pyshacl = validate(staging, engine="pyshacl")
-        out["validate_pyshacl_s"] = time.perf_counter() - started
-        out["engines_agree"] = [v.key for v in report_pyshacl.violations] == [v.key for v in report_memory.violations]
+        (Path(workdir) / "dump.nq").write_bytes(store.dump(ox.RdfFormat.N_QUADS))
+        out["slowest_checks_s"] = slowest_checks(store)
+        if reference:
+            started = time.perf_counter()
+            report_sparql = validate(store)
+            out["validate_sparql_disk_s"] = time.perf_counter() - started
+            started = time.perf_counter()
+            report_pyshacl = validate(store, engine="pyshacl")
+            out["validate_pyshacl_s"] = time.perf_counter() - started
+            out["engines_agree"] = [v.key for v in report_pyshacl.violations] == \
+                [v.key for v in report_sparql.violations]
     return out
+
+
+def child_extract(corpus_path: str, workers: int) -> dict:
+    """Extraction alone (read, extract, deduplicate), in ``workers`` processes."""
+    from lskg.build import BuildReport, extract
+
+    started, cpu = time.perf_counter(), _cpu_s()
+    extract([Path(corpus_path)], "auto", BuildReport(store="", sources=[corpus_path]), None, workers=workers)
+    return {"extract_s": time.perf_counter() - started, "extract_cpu_s": _cpu_s() - cpu}
 
 
 def slowest_checks(store, top: int = 5) -> dict[str, float]:
@@ -147,11 +128,11 @@ def child_bulk(workdir: str) -> dict:
     """The baseline: pyoxigraph's own bulk load of the same quads into a fresh on-disk store."""
     import pyoxigraph as ox
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_s()
     store = ox.Store(str(Path(workdir) / "bulk"))
     store.bulk_load(path=str(Path(workdir) / "dump.nq"), format=ox.RdfFormat.N_QUADS)
     store.flush()
-    return {"bulk_load_s": time.perf_counter() - started, "quads": len(store)}
+    return {"bulk_load_s": time.perf_counter() - started, "bulk_load_cpu_s": _cpu_s() - cpu, "quads": len(store)}
 
 
 def child_queries(workdir: str) -> dict:
@@ -193,12 +174,12 @@ def child_recommend(workdir: str) -> dict:
     started = time.perf_counter()
     train(snap, settings, recommender="cooccurrence")
     fit_s = time.perf_counter() - started
-    service.clear_cache()
-    service.recommend(store, settings, **QUERIES[0])
+    cache = service.GraphCache()  # as the API keeps one: the snapshot and the model are read once
+    service.recommend(store, settings, cache=cache, **QUERIES[0])
     times = []
     for query in QUERIES * 3:
         started = time.perf_counter()
-        service.recommend(store, settings, **query)
+        service.recommend(store, settings, cache=cache, **query)
         times.append(time.perf_counter() - started)
     return {"snapshot_s": snapshot_s, "fit_cooccurrence_s": fit_s,
             "recommend_p50_ms": statistics.median(times) * 1000, "recommend_max_ms": max(times) * 1000}
@@ -214,59 +195,78 @@ def measure(kind: str, *args) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run(n: int, reference: bool) -> dict:
+def measure_or_error(kind: str, *args) -> dict:
+    """``measure``, for the phases after the build: a failure is recorded and printed, and the run goes on."""
+    try:
+        return measure(kind, *args)
+    except RuntimeError as exc:
+        print(f"{kind}: {exc}", file=sys.stderr)
+        return {"error": str(exc).splitlines()[-1]}
+
+
+def run(n: int, workers: int, reference: bool) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"lskg-growth-{n}-") as workdir:
         path = Path(workdir) / "corpus.jsonl"
         words = corpus(path, n)
-        build = measure("build", str(path), workdir, reference)
+        load = os.getloadavg()[0]
+        build = measure("build", str(path), workdir, workers, reference)
         bulk = measure("bulk", workdir)
-        queries = measure("queries", workdir)
-        recommend = measure("recommend", workdir)
-    today = build["extract_s"] + build["load_disk_s"] + build["validate_disk_s"]
-    proposed = build["extract_s"] + build["load_memory_s"] + build["validate_memory_s"] + build["dump_s"] + \
-        build["persist_bulk_load_s"]
-    result = {"n": n, "words": words, "build": build, "bulk": bulk, "queries": queries, "recommend": recommend,
-              "build_today_s": today, "build_proposed_s": proposed,
-              "extract_words_per_s": words / build["extract_s"]}
-    print(f"\n== {n} studies, {words} words, {build['quads']} quads")
-    print(f"extract {build['extract_s']:.1f} s ({result['extract_words_per_s']:,.0f} words/s, one process; "
-          f"{words / build['extract_cpu_s']:,.0f} words per CPU second); load average "
-          f"{__import__('os').getloadavg()[0]:.1f}")
-    print(f"build today (extract + disk load + validate on disk): {today:.1f} s = {today / bulk['bulk_load_s']:.1f}x "
-          f"bulk load ({bulk['bulk_load_s']:.1f} s); without extraction "
-          f"{(today - build['extract_s']) / bulk['bulk_load_s']:.1f}x")
-    print(f"  load {build['load_disk_s']:.1f} s, validate (SPARQL, on disk) {build['validate_disk_s']:.1f} s")
-    print(f"build proposed (memory load + validate in memory + bulk_load): {proposed:.1f} s = "
-          f"{proposed / bulk['bulk_load_s']:.1f}x bulk load; without extraction "
-          f"{(proposed - build['extract_s']) / bulk['bulk_load_s']:.1f}x")
-    print(f"  load {build['load_memory_s']:.1f} s, validate {build['validate_memory_s']:.1f} s, dump "
-          f"{build['dump_s']:.1f} s, bulk_load {build['persist_bulk_load_s']:.1f} s")
+        queries = measure_or_error("queries", workdir)
+        recommend = measure_or_error("recommend", workdir)
+        extract = {w: measure("extract", str(path), w) for w in sorted({1, workers})} if reference else {}
+        load = max(load, os.getloadavg()[0])
+    stages, cpu = build["stages_s"], build["stages_cpu_s"]
+    after_extract = build["build_s"] - stages["extract"]
+    after_extract_cpu = build["build_cpu_s"] - cpu["extract"]
+    result = {"n": n, "words": words, "load_average": load, "build": build, "bulk": bulk, "queries": queries,
+              "recommend": recommend, "extract": extract, "extract_words_per_s": words / stages["extract"],
+              "build_over_bulk": build["build_s"] / bulk["bulk_load_s"],
+              "build_cpu_over_bulk_cpu": build["build_cpu_s"] / bulk["bulk_load_cpu_s"],
+              "after_extract_over_bulk": after_extract / bulk["bulk_load_s"],
+              "after_extract_cpu_over_bulk_cpu": after_extract_cpu / bulk["bulk_load_cpu_s"]}
+    print(f"\n== {n} studies, {words} words, {build['quads']} quads; load average up to {load:.1f} on "
+          f"{os.cpu_count()} cores")
+    print(f"build ({workers} extraction workers): {build['build_s']:.1f} s = {result['build_over_bulk']:.1f}x bulk "
+          f"load ({bulk['bulk_load_s']:.1f} s); CPU {build['build_cpu_s']:.1f} s = "
+          f"{result['build_cpu_over_bulk_cpu']:.1f}x bulk load's {bulk['bulk_load_cpu_s']:.1f} s; after extraction "
+          f"{after_extract:.1f} s = {result['after_extract_over_bulk']:.1f}x bulk load, CPU {after_extract_cpu:.1f} s = "
+          f"{result['after_extract_cpu_over_bulk_cpu']:.1f}x")
+    print("  stages, wall (CPU) s: " + ", ".join(f"{k} {v:.1f} ({cpu[k]:.1f})" for k, v in stages.items()) +
+          f"; extraction {result['extract_words_per_s']:,.0f} words/s, {words / cpu['extract']:,.0f} words per CPU s")
     print("  slowest checks (CPU s): " + ", ".join(f"{k} {v:.2f}" for k, v in build["slowest_checks_s"].items()))
+    if extract:
+        one, many = extract[1], extract[workers]
+        print(f"extraction alone: 1 process {one['extract_s']:.1f} s ({words / one['extract_s']:,.0f} words/s, "
+              f"{words / one['extract_cpu_s']:,.0f} words per CPU second); {workers} processes "
+              f"{many['extract_s']:.1f} s = {one['extract_s'] / many['extract_s']:.2f}x faster "
+              f"(CPU {many['extract_cpu_s']:.1f} s)")
     if "validate_pyshacl_s" in build:
         print(f"pySHACL on the same graph: {build['validate_pyshacl_s']:.1f} s = "
-              f"{build['validate_pyshacl_s'] / build['validate_memory_s']:.0f}x the SPARQL engine in memory, "
-              f"{build['validate_pyshacl_s'] / build['validate_disk_s']:.0f}x on disk; same violations: "
-              f"{build['engines_agree']}")
-    print(f"peak RSS: build process {build['peak_rss_mb']:.0f} MB (after extract {build['rss_after_extract_mb']:.0f}, "
-          f"after disk build {build['rss_after_disk_build_mb']:.0f}, after memory build "
-          f"{build['rss_after_memory_build_mb']:.0f}); bulk load {bulk['peak_rss_mb']:.0f} MB; query process "
-          f"{queries['peak_rss_mb']:.0f} MB; recommend process {recommend['peak_rss_mb']:.0f} MB")
-    print(f"named queries (CPU p50): median {queries['median_interactive_ms']:.1f} ms, slowest {queries['slowest']} "
-          f"{queries['query_p50_ms'][queries['slowest']]:.0f} ms; over budget: {queries['over_budget']}")
-    print(f"recommend (co-occurrence): p50 {recommend['recommend_p50_ms']:.1f} ms, max "
-          f"{recommend['recommend_max_ms']:.1f} ms; snapshot {recommend['snapshot_s']:.1f} s, fit "
-          f"{recommend['fit_cooccurrence_s']:.2f} s")
+              f"{build['validate_pyshacl_s'] / build['validate_sparql_disk_s']:.0f}x the SPARQL engine on the same "
+              f"store ({build['validate_sparql_disk_s']:.1f} s); same violations: {build['engines_agree']}")
+    print(f"peak RSS: build process {build['peak_rss_mb']:.0f} MB (largest extraction worker "
+          f"{build['rss_workers_mb']:.0f} MB); bulk load {bulk['peak_rss_mb']:.0f} MB; query process "
+          f"{queries.get('peak_rss_mb', 0):.0f} MB; recommend process {recommend.get('peak_rss_mb', 0):.0f} MB")
+    if "error" not in queries:
+        print(f"named queries (CPU p50): median {queries['median_interactive_ms']:.1f} ms, slowest "
+              f"{queries['slowest']} {queries['query_p50_ms'][queries['slowest']]:.0f} ms; over budget: "
+              f"{queries['over_budget']}")
+    if "error" not in recommend:
+        print(f"recommend (co-occurrence): p50 {recommend['recommend_p50_ms']:.1f} ms, max "
+              f"{recommend['recommend_max_ms']:.1f} ms; snapshot {recommend['snapshot_s']:.1f} s, fit "
+              f"{recommend['fit_cooccurrence_s']:.2f} s")
     return result
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
+    parser.add_argument("--workers", type=int, default=2, help="extraction processes (default 2)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     results = []
     for i, n in enumerate(args.sizes):
-        results.append(run(n, reference=i == 0))
+        results.append(run(n, args.workers, reference=i == 0))
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(results, indent=2))

@@ -47,29 +47,51 @@ def study_graph(facts: StudyFacts) -> NamedNode:
     return GRAPH[f"study/{study_id(facts)}"]
 
 
+# The terms every study's triples use, built once (a namespace attribute builds a new NamedNode on each access,
+# and a build maps hundreds of thousands of triples).
+_TYPE, _LABEL = RDF.type, RDFS.label
+_EVIDENCE, _ENTITY, _DOCUMENT, _SENTENCE, _SPAN = LSKG.Evidence, PROV.Entity, LSKG.document, LSKG.sentence, LSKG.spanText
+_START, _END, _ATTRIBUTED, _EXTRACTOR, _SOFTWARE = (LSKG.startChar, LSKG.endChar, PROV.wasAttributedTo,
+                                                     LSKG.Extractor, PROV.SoftwareAgent)
+_STUDY, _TITLE, _KIND, _YEAR, _DOI, _VENUE = (LSKG.Study, DCTERMS.title, LSKG.studyKind, FABIO.hasPublicationYear,
+                                              BIBO.doi, DCTERMS.isPartOf)
+_ABSTRACT, _CREATOR, _SOURCE_RECORD, _TEXT_KIND, _SOURCE, _AREA = (DCTERMS.abstract, DCTERMS.creator,
+                                                                   LSKG.sourceRecord, LSKG.textKind, DCTERMS.source,
+                                                                   LSKG.studyArea)
+_HAS_FACT, _FACT, _FACT_PROPERTY, _FACT_OBJECT, _ROLE, _CONFIDENCE, _DERIVED = (
+    LSKG.hasFact, LSKG.Fact, LSKG.factProperty, LSKG.factObject, LSKG.role, LSKG.confidence, PROV.wasDerivedFrom)
+_REPORTS, _METRIC, _METRIC_NAME, _METRIC_VALUE, _METRIC_UNIT = (LSKG.reportsMetric, LSKG.Metric, LSKG.metricName,
+                                                                LSKG.metricValue, LSKG.metricUnit)
+_DOUBLE, _INTEGER, _GYEAR = XSD.double, XSD.integer, XSD.gYear
+_COMPARES, _METHOD_STEP = LSKG.comparesWith, LSKG.usesMethodStep
+_FACET_PROPERTIES = dict(FACET_PROPERTIES)
+
+Spo = tuple[NamedNode, NamedNode, NamedNode | Literal]
+
+
 def _double(value: float) -> Literal:
-    return Literal(repr(float(value)), datatype=XSD.double)
+    return Literal(repr(float(value)), datatype=_DOUBLE)
 
 
 def _int(value: int) -> Literal:
-    return Literal(str(int(value)), datatype=XSD.integer)
+    return Literal(str(int(value)), datatype=_INTEGER)
 
 
-def _evidence_triples(ev: Evidence) -> tuple[NamedNode, list[Triple]]:
+def _evidence_triples(ev: Evidence) -> tuple[NamedNode, list[Spo]]:
     node = EVIDENCE[stable_id(ev.document, ev.sentence, ev.start, ev.end, ev.extractor)]
     agent = AGENT[ev.extractor]
     return node, [
-        Triple(node, RDF.type, LSKG.Evidence),
-        Triple(node, RDF.type, PROV.Entity),
-        Triple(node, LSKG.document, Literal(ev.document)),
-        Triple(node, LSKG.sentence, Literal(ev.sentence)),
-        Triple(node, LSKG.spanText, Literal(ev.span)),
-        Triple(node, LSKG.startChar, _int(ev.start)),
-        Triple(node, LSKG.endChar, _int(ev.end)),
-        Triple(node, PROV.wasAttributedTo, agent),
-        Triple(agent, RDF.type, LSKG.Extractor),
-        Triple(agent, RDF.type, PROV.SoftwareAgent),
-        Triple(agent, RDFS.label, Literal(f"lskg extractor component {ev.extractor}")),
+        (node, _TYPE, _EVIDENCE),
+        (node, _TYPE, _ENTITY),
+        (node, _DOCUMENT, Literal(ev.document)),
+        (node, _SENTENCE, Literal(ev.sentence)),
+        (node, _SPAN, Literal(ev.span)),
+        (node, _START, _int(ev.start)),
+        (node, _END, _int(ev.end)),
+        (node, _ATTRIBUTED, agent),
+        (agent, _TYPE, _EXTRACTOR),
+        (agent, _TYPE, _SOFTWARE),
+        (agent, _LABEL, Literal(f"lskg extractor component {ev.extractor}")),
     ]
 
 
@@ -78,63 +100,64 @@ def fact_property(fact: Fact) -> NamedNode:
     concept the study uses only as a step on the way (role ``method_step``: ``lskg:usesMethodStep``), so that
     task queries over ``lskg:addressesTask`` see a study's own aims only."""
     if fact.facet == "model" and fact.role == "baseline":
-        return LSKG.comparesWith
+        return _COMPARES
     if fact.facet == "task" and fact.role == "method_step":
-        return LSKG.usesMethodStep
-    return FACET_PROPERTIES[fact.facet]
+        return _METHOD_STEP
+    return _FACET_PROPERTIES[fact.facet]
 
 
-def _candidate_triples(fact: Fact) -> list[Triple]:
+def _candidate_triples(fact: Fact) -> list[Spo]:
     node = NamedNode(fact.concept)
-    triples = [
-        Triple(node, RDF.type, SKOS.Concept),
-        Triple(node, RDF.type, LSKG.CandidateConcept),
-        Triple(node, RDF.type, LSKG.Architecture),
-        Triple(node, SKOS.inScheme, FACET_SCHEMES["model"]),
-        Triple(node, SKOS.prefLabel, Literal(fact.label, language="en")),
-        Triple(node, LSKG.candidateStatus, Literal("needs-review")),
+    triples: list[Spo] = [
+        (node, _TYPE, SKOS.Concept),
+        (node, _TYPE, LSKG.CandidateConcept),
+        (node, _TYPE, LSKG.Architecture),
+        (node, SKOS.inScheme, FACET_SCHEMES["model"]),
+        (node, SKOS.prefLabel, Literal(fact.label, language="en")),
+        (node, LSKG.candidateStatus, Literal("needs-review")),
     ]
-    return triples + [Triple(node, SKOS.broader, NamedNode(b)) for b in fact.broader]
+    return triples + [(node, SKOS.broader, NamedNode(b)) for b in fact.broader]
 
 
-def study_triples(facts: StudyFacts) -> list[Triple]:
-    """All triples of one study's named graph."""
+def _spo(facts: StudyFacts) -> list[Spo]:
+    """All (subject, predicate, object) of one study's named graph, each once, in a stable order."""
     s = facts.study
     node = study_iri(facts)
-    out = [
-        Triple(node, RDF.type, LSKG.Study),
-        Triple(node, DCTERMS.title, Literal(s.title)),
-        Triple(node, LSKG.studyKind, Literal(s.kind)),
+    out: list[Spo] = [
+        (node, _TYPE, _STUDY),
+        (node, _TITLE, Literal(s.title)),
+        (node, _KIND, Literal(s.kind)),
     ]
     if s.year:
-        out.append(Triple(node, FABIO.hasPublicationYear, Literal(f"{s.year:04d}", datatype=XSD.gYear)))
-    if normalize_doi(s.doi):
-        out.append(Triple(node, BIBO.doi, Literal(normalize_doi(s.doi))))
+        out.append((node, _YEAR, Literal(f"{s.year:04d}", datatype=_GYEAR)))
+    doi = normalize_doi(s.doi)
+    if doi:
+        out.append((node, _DOI, Literal(doi)))
     if s.venue:
-        out.append(Triple(node, DCTERMS.isPartOf, Literal(s.venue)))
+        out.append((node, _VENUE, Literal(s.venue)))
     if s.abstract:
-        out.append(Triple(node, DCTERMS.abstract, Literal(s.abstract)))
-    out += [Triple(node, DCTERMS.creator, Literal(a)) for a in s.authors]
-    out += [Triple(node, LSKG.sourceRecord, Literal(src)) for src in sorted({s.source, *s.sources} - {""})]
-    out += [Triple(node, LSKG.textKind, Literal(kind)) for kind in s.text_kinds]
+        out.append((node, _ABSTRACT, Literal(s.abstract)))
+    out += [(node, _CREATOR, Literal(a)) for a in s.authors]
+    out += [(node, _SOURCE_RECORD, Literal(src)) for src in sorted({s.source, *s.sources} - {""})]
+    out += [(node, _TEXT_KIND, Literal(kind)) for kind in s.text_kinds]
     if s.url:
-        out.append(Triple(node, DCTERMS.source, NamedNode(s.url)))
+        out.append((node, _SOURCE, NamedNode(s.url)))
     if facts.place:
-        out.append(Triple(node, LSKG.studyArea, Literal(facts.place)))
+        out.append((node, _AREA, Literal(facts.place)))
     for fact in facts.facts:
         prop = fact_property(fact)
         concept = NamedNode(fact.concept)
         ev_node, ev_triples = _evidence_triples(fact.evidence)
         fact_node = FACT[stable_id(node.value, prop.value, fact.concept, ev_node.value)]
         out += [
-            Triple(node, prop, concept),
-            Triple(node, LSKG.hasFact, fact_node),
-            Triple(fact_node, RDF.type, LSKG.Fact),
-            Triple(fact_node, LSKG.factProperty, prop),
-            Triple(fact_node, LSKG.factObject, concept),
-            Triple(fact_node, LSKG.role, Literal(fact.role)),
-            Triple(fact_node, LSKG.confidence, _double(fact.evidence.confidence)),
-            Triple(fact_node, PROV.wasDerivedFrom, ev_node),
+            (node, prop, concept),
+            (node, _HAS_FACT, fact_node),
+            (fact_node, _TYPE, _FACT),
+            (fact_node, _FACT_PROPERTY, prop),
+            (fact_node, _FACT_OBJECT, concept),
+            (fact_node, _ROLE, Literal(fact.role)),
+            (fact_node, _CONFIDENCE, _double(fact.evidence.confidence)),
+            (fact_node, _DERIVED, ev_node),
             *ev_triples,
         ]
         if fact.candidate:
@@ -143,19 +166,24 @@ def study_triples(facts: StudyFacts) -> list[Triple]:
         ev_node, ev_triples = _evidence_triples(metric.evidence)
         m_node = METRIC[stable_id(node.value, metric.name, metric.value, ev_node.value)]
         out += [
-            Triple(node, LSKG.reportsMetric, m_node),
-            Triple(m_node, RDF.type, LSKG.Metric),
-            Triple(m_node, LSKG.metricName, Literal(metric.name)),
-            Triple(m_node, LSKG.metricValue, _double(metric.value)),
-            Triple(m_node, PROV.wasDerivedFrom, ev_node),
+            (node, _REPORTS, m_node),
+            (m_node, _TYPE, _METRIC),
+            (m_node, _METRIC_NAME, Literal(metric.name)),
+            (m_node, _METRIC_VALUE, _double(metric.value)),
+            (m_node, _DERIVED, ev_node),
             *ev_triples,
         ]
         if metric.unit:
-            out.append(Triple(m_node, LSKG.metricUnit, Literal(metric.unit)))
+            out.append((m_node, _METRIC_UNIT, Literal(metric.unit)))
     return list(dict.fromkeys(out))
+
+
+def study_triples(facts: StudyFacts) -> list[Triple]:
+    """All triples of one study's named graph."""
+    return [Triple(*spo) for spo in _spo(facts)]
 
 
 def study_quads(facts: StudyFacts) -> Iterator[Quad]:
     graph = study_graph(facts)
-    for t in study_triples(facts):
-        yield Quad(t.subject, t.predicate, t.object, graph)
+    for subject, predicate, obj in _spo(facts):
+        yield Quad(subject, predicate, obj, graph)

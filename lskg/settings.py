@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _cores() -> int:
+    """The CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class Settings(BaseSettings):
@@ -38,9 +44,14 @@ class Settings(BaseSettings):
                                                     "(default: <store>/../<store-name>-models or beside it)")
     seed: int = Field(0, description="Random seed for training")
     recommender: str = Field("cooccurrence", description="The recommender `lskg build` fits on a new graph: the default measured on the real corpus (docs/recommendation.md); `lskg train` re-selects by evaluation")
-    decide: bool = Field(False, description="Extraction: let the learned decision stage (lskg.decision.v1) decide "
-                                            "which candidate concepts are a study's facts (LSKG_DECIDE=1); off: "
-                                            "the rule components' facts as they are")
+    decide: bool = Field(True, description="Extraction: let the learned decision stage (lskg.decision.v1) decide "
+                                           "which candidate concepts are a study's facts (on by default: it beats "
+                                           "rules-only on every facet in cross-validation, docs/extraction.md); "
+                                           "LSKG_DECIDE=0: the rule components' facts as they are")
+    extract_workers: int = Field(default_factory=lambda: 1 if _cores() <= 2 else 2, ge=1,
+                                 description="Processes that extract studies in `lskg build` and `lskg add` "
+                                             "(default: 1 on a machine of up to 2 cores, where 2 were measured no "
+                                             "faster; else 2; docs/performance.md)")
 
     @property
     def is_remote(self) -> bool:

@@ -37,6 +37,9 @@ FORMATS = _formats()
 WaitOption = Annotated[float, typer.Option(
     "--wait", metavar="SECONDS", min=0,
     help="If another build, add or update-enabled server holds the store, wait this long for it (default: fail at once)")]
+WorkersOption = Annotated[int | None, typer.Option(
+    "--workers", metavar="N", min=1,
+    help="Extract in N processes (default: LSKG_EXTRACT_WORKERS, else 1 on up to 2 cores, 2 on more)")]
 
 
 def _print_problems(problems: list[str], limit: int | None = 20) -> None:
@@ -58,6 +61,7 @@ def build(
     wait: WaitOption = 0,
     train: Annotated[bool, typer.Option("--train/--no-train", help="Fit the configured recommender on the new graph "
                                         "(seconds), so the first recommendation needs no training")] = True,
+    workers: WorkersOption = None,
 ) -> None:
     """Build the knowledge graph from a corpus, replacing the previous graph only if the build succeeds.
 
@@ -69,12 +73,14 @@ def build(
 
       lskg build --corpus review.txt --format review
 
+      lskg build --corpus scopus.csv --workers 4
+
     A build that reads no study (a missing, empty or unreadable file) fails with exit code 3 and keeps the
     previous graph. One writer at a time: a second build or add fails at once, unless --wait is given.
     """
     from lskg.build import build as run_build
 
-    settings = get_settings(store)
+    settings = get_settings(store, extract_workers=workers)
     with progress_bar("build") as progress:
         report = run_build(corpus, settings, fmt=fmt, check=not no_validate, progress=progress, wait=wait)
     _print_problems(report.problems)
@@ -95,8 +101,8 @@ def build(
     table.add_row("candidate concepts", str(report.candidates))
     table.add_row("quads", str(report.quads))
     table.add_row("SHACL", report.validation.summary() if report.validation else "skipped")
-    table.add_row("seconds", ", ".join(f"{k} {v}" for k, v in report.seconds.items()))
     out.print(table)
+    out.print(f"built in {report.timings()}", highlight=False)
     if train:
         _train_default(settings)
 
@@ -122,6 +128,7 @@ def add(
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"Input format: {FORMATS}")] = "auto",
     store: StoreOption = None,
     wait: WaitOption = 0,
+    workers: WorkersOption = None,
 ) -> None:
     """Add studies to the existing graph, or replace them if already there (matched by DOI, else title+year).
 
@@ -134,7 +141,7 @@ def add(
     paths = [*(paths or []), *(corpus or [])]
     if not paths:
         raise InputError("no corpus given", hint="name the files: lskg add new.bib (or --corpus new.bib)")
-    settings = get_settings(store)
+    settings = get_settings(store, extract_workers=workers)
     with progress_bar("add") as progress:
         report = ingest(paths, settings, fmt=fmt, progress=progress, wait=wait)
     _print_problems(report.problems, limit=None)

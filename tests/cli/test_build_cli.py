@@ -107,3 +107,16 @@ def test_add_takes_corpus_as_an_option_too(tmp_path, tiny_corpus):
     assert "4 studies added or replaced" in added.output and _studies(store) == 4
     nothing = runner.invoke(app, ["add", "--store", store])
     assert nothing.exit_code == 3 and "--corpus" in nothing.output
+
+
+def test_build_takes_workers_and_ends_with_its_stage_timings(tmp_path, tiny_corpus):
+    store = str(tmp_path / "store")
+    result = runner.invoke(app, ["build", "--corpus", str(tiny_corpus), "--store", store, "--workers", "2",
+                                 "--no-train"])
+    assert result.exit_code == 0, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("built in ") and "extract" in last and "(2 workers)" in last and "write" in last
+    refused = runner.invoke(app, ["build", "--corpus", str(tiny_corpus), "--store", store, "--workers", "0"])
+    assert refused.exit_code != 0 and _studies(store) == 4
+    added = runner.invoke(app, ["add", str(tiny_corpus), "--store", store, "--workers", "1"])
+    assert added.exit_code == 0, added.output

@@ -117,3 +117,38 @@ def test_a_second_writer_fails_at_once_or_waits(settings, tiny_corpus):
     report = ingest([tiny_corpus], settings, wait=30)
     holder.join()
     assert report.studies == 4 and _studies(settings.store) == 4
+
+
+def test_an_invalid_graph_never_reaches_the_disk(settings, tiny_corpus, monkeypatch):
+    """The new graph is validated in memory: a build that fails validation writes no data folder at all."""
+    import lskg.build as build_module
+    from lskg.errors import ValidationFailed
+    from lskg.kg.validate import ValidationReport, Violation
+
+    build([tiny_corpus], settings)
+    before = {p.name for p in Path(settings.store).iterdir()}
+    broken = Violation(focus="https://w3id.org/lskg/study/x", path=None, message="broken on purpose",
+                       shape="https://w3id.org/lskg/shape/StudyShape", severity="Violation")
+    monkeypatch.setattr(build_module, "validate", lambda store: ValidationReport(False, [broken]))
+    writes: list[str] = []
+    rebuild = StoreDir.rebuild
+    monkeypatch.setattr(StoreDir, "rebuild", lambda self: writes.append("rebuild") or rebuild(self))
+    with pytest.raises(ValidationFailed, match="broken on purpose"):
+        build([tiny_corpus], settings)
+    assert writes == [] and {p.name for p in Path(settings.store).iterdir()} == before
+    assert _studies(settings.store) == 4
+
+
+def test_one_and_two_extraction_workers_build_the_same_graph(settings, tiny_corpus, tmp_path):
+    from pyoxigraph import RdfFormat
+
+    from lskg.settings import Settings
+
+    dumps = []
+    for workers in (1, 2):
+        store = str(tmp_path / f"store-{workers}")
+        report = build([tiny_corpus], Settings(store=store, extract_workers=workers))
+        assert report.workers == workers and set(report.seconds) == {"extract", "map", "validate", "write", "total"}
+        with StoreDir(store).open_reader() as handle:
+            dumps.append(sorted(handle.dump(RdfFormat.N_QUADS).splitlines()))
+    assert dumps[0] == dumps[1] and len(dumps[0]) > 100
