@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pyoxigraph import Literal, NamedNode
-
 from lskg.api.errors import NotFoundError
 from lskg.api.schemas import ConceptRef
 from lskg.facets import PROPERTY_FACET
+from lskg.kg.rdf import NamedNode, iri
 from lskg.kg.read import resolve_many
 from lskg.ontology import concept_index
 from lskg.ontology.terms import CONCEPT, STUDY
@@ -23,7 +22,7 @@ def study_id(iri: str) -> str:
 
 def study_iri(study_id: str) -> NamedNode:
     if study_id.startswith(("http://", "https://")):
-        return NamedNode(study_id)
+        return iri(study_id)
     if not study_id.replace("-", "").replace("_", "").isalnum():
         raise NotFoundError(f"no study with id {study_id!r}", hint="ids come from /studies")
     return STUDY[study_id]
@@ -47,9 +46,11 @@ def resolve(values: Iterable[str] | None, facet: Facet) -> list[str]:
 
 
 def text(term: object) -> str | None:
+    """A term's lexical value (an IRI's text, a literal's string), else its ``str``."""
     if term is None:
         return None
-    return term.value if isinstance(term, Literal | NamedNode) else str(term)
+    value = getattr(term, "value", None)
+    return value if isinstance(value, str) else str(term)
 
 
 def year(term: object) -> int | None:

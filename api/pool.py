@@ -12,8 +12,9 @@ queued behind it goes to another worker. A worker that dies on its own (out of m
 costs only the request it was running: the caller gets a 503 (memory) or a 400 (crash) and a fresh worker
 starts. The event loop never blocks: the sockets are asyncio protocols.
 
-``InlinePool``: for a remote SPARQL server the job runs in a thread (the guard included). The deadline still
-answers the client with 503, but the thread runs on until the remote server returns (it enforces its own limits).
+``InlinePool``: for a remote SPARQL server the job runs in a thread (the guard included), through the same
+``handle`` over the remote ``Store``. The deadline still answers the client with 503, but the thread runs on until
+the remote server returns (it enforces its own limits).
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ from typing import IO, Any
 from starlette.concurrency import run_in_threadpool
 
 from lskg.api.errors import OverloadedError, WorkerCrashedError, WorkerMemoryError
-from lskg.api.worker import _HEADER, Job, Limits, Refused, Reply, Runner, UpdateJob, handle, read_request
-from lskg.errors import QueryTimeoutError, StoreError
+from lskg.api.worker import _HEADER, Hello, Job, Limits, Reply, handle
+from lskg.errors import LskgError, QueryTimeoutError, StoreError
+from lskg.kg.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ MEMORY_SIGNS = ("memory allocation", "MemoryError", "std::bad_alloc", "std::syst
 """What a worker's last words say when it hit its address-space limit (Rust, Python, RocksDB's C++)."""
 
 
-def _death(process: Any, stderr: IO[bytes], limits: Limits) -> StoreError:
+def _death(process: Any, stderr: IO[bytes], limits: Limits) -> LskgError:
     """What to tell the client whose request was running when its worker died on its own."""
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=1)
@@ -129,7 +131,7 @@ class _Worker(asyncio.Protocol):
             del buffer[:header + size]
             if not self.greeted:  # the first frame: how the worker is confined
                 self.greeted = True
-                self.pool.confinement = reply[1]
+                self.pool.confinement = reply
                 if self.inflight:
                     self.inflight[0].started = time.monotonic()
                 if not self.ready.done():
@@ -177,7 +179,7 @@ class ProcessPool:
         """(store root, generation name) the workers should read: they reopen when it changes."""
         self.limits = limits
         self.writable = writable
-        self.confinement: dict[str, Any] = {}
+        self.confinement = Hello(network=None, memory_mib=None, pid=0, writable=writable)
         """What the latest worker reported: its network isolation and memory limit."""
         self.size = 1 if writable else max(1, size)
         self.timeout = timeout
@@ -199,12 +201,12 @@ class ProcessPool:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(60):
                 await asyncio.gather(*(w.ready for w in self._workers))
-        if not self.confinement.get("network"):
+        if not self.confinement.network:
             log.warning("the query workers could not be cut off the network; SERVICE and LOAD are refused by the "
                         "parser only")
         else:
-            log.info("query workers: %s, memory limit %s MiB", self.confinement.get("network"),
-                     self.confinement.get("memory_mib"))
+            log.info("query workers: %s, memory limit %s MiB", self.confinement.network,
+                     self.confinement.memory_mib)
         self._watchdog = asyncio.get_running_loop().create_task(self._watch())
 
     async def _spawn(self) -> None:
@@ -350,10 +352,9 @@ class InlinePool:
     """A remote SPARQL server's jobs, in threads: the guard runs here (there is no local engine to crash), then
     the remote server evaluates."""
 
-    def __init__(self, runner: Runner, update: Callable[[str], None], *, timeout: float, max_queue: int,
-                 limits: Limits) -> None:
-        self._runner = runner
-        self._update = update
+    def __init__(self, store: Store, *, timeout: float, max_queue: int, limits: Limits) -> None:
+        self.store = store
+        self.writable = not store.read_only
         self.timeout = timeout
         self.max_queue = max_queue
         self.limits = limits
@@ -361,7 +362,7 @@ class InlinePool:
         self._running = 0
         self.replaced = 0
         self.size = 0
-        self.confinement: dict[str, Any] = {"network": None, "memory_mib": None, "remote": True}
+        self.confinement = Hello(network=None, memory_mib=None, pid=os.getpid(), writable=self.writable)
 
     async def start(self) -> None:
         pass
@@ -370,14 +371,7 @@ class InlinePool:
         self.generation += 1
 
     def _handle(self, job: Job) -> Reply:
-        if isinstance(job, UpdateJob):
-            try:
-                read_request(job.text, self.limits, update=True)
-                self._update(job.text)
-            except Refused as exc:
-                return exc.reply
-            return ("done", None)
-        return handle(None, self._runner, job, self.limits, writable=False)
+        return handle(self.store, job, self.limits)
 
     async def run(self, job: Job) -> Reply:
         if self._running >= self.max_queue:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from pyoxigraph import NamedNode
-
-from lskg.errors import QueryError
+from lskg.kg.rdf import iri
 from lskg.kg.sparql_text import TOKENS
 
 
@@ -23,11 +21,7 @@ def add_using(update: str, using: list[str], using_named: list[str]) -> str:
     WHERE of every operation (the caller has checked that the request has no USING/WITH of its own). The IRIs
     are validated and written by pyoxigraph, so a value cannot change the request's structure; the result is
     guarded again before it runs. Runs in a worker."""
-    try:
-        clause = "".join(f" USING {NamedNode(g)}" for g in using) + "".join(
-            f" USING NAMED {NamedNode(g)}" for g in using_named) + " "
-    except ValueError as exc:
-        raise QueryError(f"invalid graph IRI: {exc}") from exc
+    clause = "".join(f" USING {iri(g)}" for g in using) + "".join(f" USING NAMED {iri(g)}" for g in using_named) + " "
     depth, cuts = 0, []
     for m in TOKENS.finditer(update):
         if m.lastgroup == "brace":

@@ -6,8 +6,11 @@ operation) to a worker over a socket (length-prefixed pickles); the worker
 1. pre-checks the text in linear time: size and bracket nesting (``lskg.kg.sparql_text.precheck``);
 2. parses it with a real SPARQL parser (rdflib's grammar, ``sparql_text.guard``) and refuses ``SERVICE`` and
    ``LOAD`` wherever they occur in the parse tree; a text that parser cannot read is never evaluated;
-3. evaluates it with pyoxigraph and serialises the answer (in Rust) in the negotiated format, checked against the
+3. evaluates it through the ``Store`` interface (``lskg.kg.store``: the same operations for an embedded and a
+   remote store) and serialises the answer in the negotiated format (``lskg.kg.rdf.encode``), checked against the
    row cap and the byte cap before anything is sent: an over-cap result is an error, never a truncated body.
+
+Each job is a frozen record with a ``run(store, limits)`` method; each answer is one ``Reply``.
 
 Defence in depth, at the operating-system level, set up when a worker starts (``confine``): the worker leaves
 the network (a new, empty network namespace: even the loopback interface is down, so a request that slipped
@@ -23,11 +26,9 @@ updates in order, so no reader ever sees the store mid-write.
 
 from __future__ import annotations
 
-import csv
 import ctypes
+import enum
 import functools
-import io
-import itertools
 import json
 import logging
 import os
@@ -40,13 +41,13 @@ import struct
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
-import pyoxigraph as ox
-
-from lskg.errors import LskgError
+from lskg.errors import LskgError, QueryError, ResultTooLargeError, StoreError
+from lskg.kg.rdf import DefaultGraph, FormatNotAcceptedError, GraphName, Triple, encode, iri, parse_graph
 from lskg.kg.sparql_text import GuardSyntaxError, Parsed, guard, precheck
+from lskg.kg.store import EmbeddedStore, SparqlSyntaxError, Store, StoreDir, syntax_error
 
 log = logging.getLogger(__name__)
 _HEADER = struct.Struct("!Q")
@@ -63,107 +64,100 @@ class Limits:
     memory_mib: int = 2048
 
 
-@dataclass(frozen=True)
-class QueryJob:
-    """One query, as the API sends it to a worker (or evaluates it inline)."""
+# ---- replies --------------------------------------------------------------------------------------------------
 
-    text: str
-    default_graph: tuple[str, ...] = ()
-    named_graphs: tuple[str, ...] = ()
-    base_iri: str | None = None
-    results_format: tuple[str, str] | None = None
-    """(pyoxigraph QueryResultsFormat name, media type) for SELECT/ASK, None when the client accepts none."""
-    graph_format: tuple[str, str] | None = None
-    """(pyoxigraph RdfFormat name, media type) for CONSTRUCT/DESCRIBE."""
-    max_rows: int = 100_000
-    max_bytes: int = 256 * 2**20
-    trusted: bool = False
-    """The server's own named queries (REST, Graph Store reads): no guard parse. Never set for client text."""
-    has_dataset: bool = False
-    """For a trusted query: it names its dataset (FROM). Client text is read by the guard instead."""
+class Kind(enum.Enum):
+    """What a reply says. The API maps each kind to its HTTP answer (``lskg.api.routes.sparql``)."""
 
-
-@dataclass(frozen=True)
-class UpdateJob:
-    """A SPARQL Update request (protocol ``using-graph-uri`` / ``using-named-graph-uri`` applied in the worker)."""
-
-    text: str
-    base_iri: str | None = None
-    using: tuple[str, ...] = ()
-    using_named: tuple[str, ...] = ()
+    ANSWER = "answer"
+    """A query's result, serialised: ``media_type``, ``body``, ``rows``."""
+    DONE = "done"
+    """Any other job's result: ``value``."""
+    SYNTAX = "syntax"
+    BAD_REQUEST = "bad_request"
+    REFUSED = "refused"
+    NOT_ACCEPTABLE = "not_acceptable"
+    """No accepted media type carries the result; ``message`` is the query form (SELECT or CONSTRUCT)."""
+    TOO_LARGE = "too_large"
+    MEMORY = "memory"
+    UNAVAILABLE = "unavailable"
+    """The store cannot answer now (a remote server unreachable)."""
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
-class CheckJob:
-    """Is this text a valid query or update that this endpoint would run? (Nothing is evaluated on the graph.)"""
+class Reply:
+    """A worker's answer to one job."""
 
-    text: str
+    kind: Kind
+    message: str = ""
+    media_type: str = ""
+    body: bytes = b""
+    rows: int = 0
+    value: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return self.kind in (Kind.ANSWER, Kind.DONE)
+
+    @classmethod
+    def done(cls, value: Any = None) -> Reply:
+        return cls(Kind.DONE, value=value)
+
+    @classmethod
+    def error(cls, kind: Kind, message: str) -> Reply:
+        return cls(kind, message=message)
 
 
 @dataclass(frozen=True)
-class GraphJob:
-    """A Graph Store Protocol operation on one graph: ``exists``, ``put``, ``post`` or ``delete``."""
+class Verdict:
+    """The syntax check's answer: would this endpoint run the text, what form is it, and if not, why not."""
 
-    op: str
-    graph: str | None
-    """The graph's IRI, or None for the default graph."""
-    parts: tuple[tuple[str, bytes], ...] = field(default=())
-    """(media type, payload) of each document, for ``put``/``post``."""
-    base_iri: str | None = None
+    ok: bool
+    form: str | None
+    message: str | None
 
 
-Job = QueryJob | UpdateJob | CheckJob | GraphJob
+@dataclass(frozen=True)
+class Hello:
+    """A worker's first frame: how it is confined."""
 
-# Replies are tuples: ("ok", media_type, body, rows) for a query, ("done", value) for the other jobs, or
-# (kind, message) where kind is one of "syntax" (400), "bad_request" (400), "refused" (400), "not_acceptable"
-# (406), "too_large" (413), "memory" (503), "failed" (500).
-Reply = tuple[Any, ...]
-
-
-class _TooLarge(Exception):
-    pass
-
-
-class _CappedBuffer:
-    """A write target that refuses to grow past ``limit`` bytes (a runaway result ends early)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.parts: list[bytes] = []
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        self.size += len(data)
-        if self.size > self.limit:
-            raise _TooLarge
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def getvalue(self) -> bytes:
-        return b"".join(self.parts)
+    network: str | None
+    """How the network was taken away (None: it was not; SERVICE and LOAD are then refused by the parser only)."""
+    memory_mib: int | None
+    pid: int
+    writable: bool
 
 
-def count_rows(body: bytes, fmt: str) -> int:
-    """Solutions in a serialised SELECT result. Exact for XML and TSV; for JSON and CSV a cheap upper bound is
-    tried first and the body is parsed only when the bound is over the cap."""
-    if fmt == "TSV":
-        return body.count(b"\n") - 1
-    if fmt == "XML":
-        return body.count(b"<result>")
-    if fmt == "CSV":
-        return sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8"), newline=""))) - 1
-    return len(json.loads(body)["results"]["bindings"])
+def memory_reply(limits: Limits) -> Reply:
+    return Reply.error(Kind.MEMORY, f"the request used more than this endpoint's limit of {limits.memory_mib} MiB")
 
 
-def _upper_bound(body: bytes, fmt: str) -> int:
-    if fmt == "CSV":
-        return body.count(b"\n") - 1
-    if fmt == "JSON":
-        return body.count(b",{") + 1
-    return count_rows(body, fmt)
+FAILURES: tuple[tuple[type[BaseException], Kind], ...] = (
+    (SparqlSyntaxError, Kind.SYNTAX),
+    (FormatNotAcceptedError, Kind.NOT_ACCEPTABLE),
+    (ResultTooLargeError, Kind.TOO_LARGE),
+    (QueryError, Kind.BAD_REQUEST),
+    (ValueError, Kind.BAD_REQUEST),  # pyoxigraph's evaluation errors
+    (StoreError, Kind.UNAVAILABLE),
+    (LskgError, Kind.FAILED),
+    (OSError, Kind.FAILED),
+    (RuntimeError, Kind.FAILED),
+    (SyntaxError, Kind.FAILED),
+)
+"""What a client-caused exception is answered with (the first matching type wins)."""
+
+
+def failure(exc: BaseException) -> Reply | None:
+    """The reply for an exception a request can cause, or None for a bug (which then raises)."""
+    for kind_of, kind in FAILURES:
+        if isinstance(exc, kind_of):
+            if isinstance(exc, SparqlSyntaxError):
+                return Reply.error(kind, exc.detail)
+            if isinstance(exc, FormatNotAcceptedError):
+                return Reply.error(kind, "CONSTRUCT" if exc.graph else "SELECT")
+            return Reply.error(kind, exc.message if isinstance(exc, LskgError) else str(exc))
+    return None
 
 
 # ---- reading a request: pre-check and guard ----------------------------------------------------------------
@@ -173,227 +167,222 @@ def _guard(text: str, update: bool) -> Parsed:
     return guard(text, update=update)
 
 
-@functools.cache
-def _prefixes() -> dict[str, str]:
-    from lskg.ontology.terms import PREFIXES
-
-    return {name: ns.iri for name, ns in PREFIXES.items()}
-
-
 class Refused(Exception):
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: Kind, message: str) -> None:
         super().__init__(message)
-        self.reply = (kind, message)
+        self.reply = Reply.error(kind, message)
 
 
 def _engine_message(text: str, update: bool) -> str | None:
-    """pyoxigraph's own syntax message for ``text`` (parsed against a throwaway empty store), or None when it
-    accepts the text. Used only for text the guard already rejected, and only inside a worker without network."""
-    try:
-        if update:
-            ox.Store().update(text, prefixes=_prefixes())
-        else:
-            ox.Store().query(text, prefixes=_prefixes())
-    except SyntaxError as exc:
-        return str(exc)
-    except (OSError, RuntimeError, ValueError):
-        return None
-    return None
+    """The engine's own syntax message, only for text the guard already rejected, and only inside a worker
+    without network."""
+    return syntax_error(text, update=update) if CONFINEMENT.network else None
 
 
 def read_request(text: str, limits: Limits, *, update: bool) -> Parsed:
     """Pre-check and guard-parse client text; raises Refused with the reply for the client."""
     why = precheck(text, max_bytes=limits.max_bytes, max_depth=limits.max_depth)
     if why is not None:
-        raise Refused("bad_request", why)
+        raise Refused(Kind.BAD_REQUEST, why)
     try:
         parsed = _guard(text, update)
     except GuardSyntaxError as exc:
         if not update and exc.is_update:
-            raise Refused("bad_request", "this is a SPARQL Update request sent as a query; POST it as "
-                                          "update=... or with Content-Type application/sparql-update") from None
-        engine = _engine_message(text, update) if CONFINEMENT.network else None
+            raise Refused(Kind.BAD_REQUEST, "this is a SPARQL Update request sent as a query; POST it as "
+                                            "update=... or with Content-Type application/sparql-update") from None
+        engine = _engine_message(text, update)
         if engine is not None:
-            raise Refused("syntax", engine) from None
-        raise Refused("syntax", f"{exc} (this endpoint evaluates only what its SPARQL 1.1 guard parser "
-                                 "can read)") from None
+            raise Refused(Kind.SYNTAX, engine) from None
+        raise Refused(Kind.SYNTAX, f"{exc} (this endpoint evaluates only what its SPARQL 1.1 guard parser "
+                                   "can read)") from None
     if parsed.refused:
-        raise Refused("refused", parsed.refused)
+        raise Refused(Kind.REFUSED, parsed.refused)
     return parsed
 
 
-# ---- evaluating a job ----------------------------------------------------------------------------------------
+# ---- the jobs -------------------------------------------------------------------------------------------------
 
-Runner = Callable[[QueryJob, bool], Any]
-"""(job, has_dataset) -> the pyoxigraph result (or a remote store's)."""
-
-
-def serialise(result: Any, job: QueryJob) -> Reply:
-    try:
-        if isinstance(result, ox.QuerySolutions | ox.QueryBoolean):
-            if job.results_format is None:
-                return ("not_acceptable", "results")
-            name, media = job.results_format
-            buffer = _CappedBuffer(job.max_bytes)
-            result.serialize(buffer, format=getattr(ox.QueryResultsFormat, name))
-            body = buffer.getvalue()
-            rows = 1
-            if isinstance(result, ox.QuerySolutions) and (rows := _upper_bound(body, name)) > job.max_rows:
-                rows = count_rows(body, name)
-            if rows > job.max_rows:
-                return ("too_large", f"the result has {rows} rows, more than this endpoint's cap of "
-                                     f"{job.max_rows}")
-            return ("ok", media, body, rows)
-        if job.graph_format is None:
-            return ("not_acceptable", "graph")
-        name, media = job.graph_format
-        triples = list(itertools.islice(result, job.max_rows + 1))
-        if len(triples) > job.max_rows:
-            return ("too_large", f"the result has more than this endpoint's cap of {job.max_rows} triples")
-        body = ox.serialize(triples, format=getattr(ox.RdfFormat, name))
-        if len(body) > job.max_bytes:
-            raise _TooLarge
-        return ("ok", media, body, len(triples))
-    except _TooLarge:
-        return ("too_large", f"the result is larger than this endpoint's cap of {job.max_bytes} bytes")
+Format = tuple[str, str]
+"""(format name as ``lskg.kg.rdf`` names it, media type of the answer)."""
 
 
-def run_query(run: Runner, job: QueryJob, limits: Limits) -> Reply:
-    has_dataset = job.has_dataset if job.trusted else read_request(job.text, limits, update=False).has_dataset
-    try:
-        result = run(job, has_dataset)
-    except SyntaxError as exc:
-        return ("syntax", str(exc))
-    except ValueError as exc:  # an invalid IRI in default-graph-uri / named-graph-uri, or an evaluation error
-        return ("bad_request", str(exc))
-    return serialise(result, job)
+@dataclass(frozen=True)
+class QueryJob:
+    """One query, as the API sends it to a worker (or evaluates it inline)."""
+
+    writes: ClassVar[bool] = False
+    text: str
+    default_graph: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    base_iri: str | None = None
+    results_format: Format | None = None
+    """For SELECT/ASK; None when the client accepts none."""
+    graph_format: Format | None = None
+    """For CONSTRUCT/DESCRIBE."""
+    max_rows: int = 100_000
+    max_bytes: int = 256 * 2**20
+    trusted: bool = False
+    """The server's own named queries (REST, the recommender): no guard parse. Never set for client text."""
+
+    def run(self, store: Store, limits: Limits) -> Reply:
+        if not self.trusted:
+            read_request(self.text, limits, update=False)
+        result = store.query(self.text, default_graph=[iri(g) for g in self.default_graph] or None,
+                             named_graphs=[iri(g) for g in self.named_graphs] or None, base_iri=self.base_iri)
+        encoded = encode(result, results_format=self.results_format and self.results_format[0],
+                         graph_format=self.graph_format and self.graph_format[0], max_rows=self.max_rows,
+                         max_bytes=self.max_bytes)
+        chosen = self.graph_format if encoded.graph else self.results_format
+        assert chosen is not None  # encode refuses a kind of result without a format
+        return Reply(Kind.ANSWER, media_type=chosen[1], body=encoded.body, rows=encoded.rows)
 
 
-def check(job: CheckJob, limits: Limits) -> Reply:
-    """("done", (ok, form, message)): the syntax check of the web page's query box."""
-    text = job.text
-    why = precheck(text, max_bytes=limits.max_bytes, max_depth=limits.max_depth)
-    if why is not None:
-        return ("done", (False, None, why))
-    try:
-        parsed = _guard(text, False)
-    except GuardSyntaxError as query_error:
+@dataclass(frozen=True)
+class UpdateJob:
+    """A SPARQL Update request (protocol ``using-graph-uri`` / ``using-named-graph-uri`` applied in the worker)."""
+
+    writes: ClassVar[bool] = True
+    text: str
+    base_iri: str | None = None
+    using: tuple[str, ...] = ()
+    using_named: tuple[str, ...] = ()
+
+    def run(self, store: Store, limits: Limits) -> Reply:
+        from lskg.api.protocol import add_using
+
+        parsed = read_request(self.text, limits, update=True)
+        text = self.text
+        if self.using or self.using_named:
+            if parsed.has_using:
+                return Reply.error(Kind.BAD_REQUEST, "the request has using-graph-uri/using-named-graph-uri "
+                                                     "parameters and its own USING/WITH clause; the protocol "
+                                                     "allows only one of them")
+            text = add_using(text, list(self.using), list(self.using_named))
+            read_request(text, limits, update=True)
         try:
-            parsed = _guard(text, True) if query_error.is_update else None
-        except GuardSyntaxError:
-            parsed = None
-        if parsed is None:
-            engine = _engine_message(text, False) if CONFINEMENT.network else None
-            return ("done", (False, None, engine or str(query_error)))
-    if parsed.refused:
-        return ("done", (False, parsed.form, parsed.refused))
-    message = _engine_message(text, parsed.form == "UPDATE")  # against a throwaway empty store
-    return ("done", (message is None, parsed.form, message))
+            store.update(text, base_iri=self.base_iri)
+        except ValueError as exc:
+            raise QueryError(f"the update failed: {exc}") from None
+        return Reply.done()
 
 
-def run_update(store: ox.Store, job: UpdateJob, limits: Limits) -> Reply:
-    from lskg.api.protocol import add_using
+@dataclass(frozen=True)
+class CheckJob:
+    """Is this text a valid query or update that this endpoint would run? (Nothing is evaluated on the graph.)"""
 
-    parsed = read_request(job.text, limits, update=True)
-    text = job.text
-    if job.using or job.using_named:
-        if parsed.has_using:
-            return ("bad_request", "the request has using-graph-uri/using-named-graph-uri parameters and its own "
-                                   "USING/WITH clause; the protocol allows only one of them")
+    writes: ClassVar[bool] = False
+    text: str
+
+    def run(self, store: Store, limits: Limits) -> Reply:
+        return Reply.done(self.verdict(limits))
+
+    def verdict(self, limits: Limits) -> Verdict:
+        text = self.text
+        why = precheck(text, max_bytes=limits.max_bytes, max_depth=limits.max_depth)
+        if why is not None:
+            return Verdict(False, None, why)
         try:
-            text = add_using(text, list(job.using), list(job.using_named))
-        except LskgError as exc:
-            return ("bad_request", exc.message)
-        read_request(text, limits, update=True)
-    try:
-        store.update(text, base_iri=job.base_iri, prefixes=_prefixes())
-    except SyntaxError as exc:
-        return ("syntax", str(exc))
-    except ValueError as exc:
-        return ("bad_request", f"the update failed: {exc}")
-    return ("done", None)
+            parsed: Parsed | None = _guard(text, False)
+        except GuardSyntaxError as query_error:
+            try:
+                parsed = _guard(text, True) if query_error.is_update else None
+            except GuardSyntaxError:
+                parsed = None
+            if parsed is None:
+                return Verdict(False, None, _engine_message(text, False) or str(query_error))
+        assert parsed is not None
+        if parsed.refused:
+            return Verdict(False, parsed.form, parsed.refused)
+        message = syntax_error(text, update=parsed.form == "UPDATE")  # against a throwaway empty store
+        return Verdict(message is None, parsed.form, message)
 
 
-def _graph(iri: str | None) -> ox.NamedNode | ox.DefaultGraph:
-    return ox.DefaultGraph() if iri is None else ox.NamedNode(iri)
+GraphOp = Literal["exists", "get", "put", "post", "delete"]
 
 
-def _exists(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> bool:
-    return isinstance(graph, ox.DefaultGraph) or store.contains_named_graph(graph)
+@dataclass(frozen=True)
+class GraphJob:
+    """A Graph Store Protocol operation on one graph. ``put`` replaces the graph in one atomic update, ``post``
+    merges into it; the payload is parsed completely before the store is touched, so a malformed one (400)
+    changes nothing."""
+
+    op: GraphOp
+    graph: str | None
+    """The graph's IRI, or None for the default graph."""
+    parts: tuple[tuple[str, bytes], ...] = ()
+    """(format name, payload) of each document, for ``put``/``post``."""
+    base_iri: str | None = None
+    graph_format: Format | None = None
+    """For ``get``."""
+    max_rows: int = 100_000
+    max_bytes: int = 256 * 2**20
+
+    @property
+    def writes(self) -> bool:
+        return self.op in ("put", "post", "delete")
+
+    def run(self, store: Store, limits: Limits) -> Reply:
+        graph: GraphName = DefaultGraph() if self.graph is None else iri(self.graph)
+        return GRAPH_OPS[self.op](self, store, graph)
+
+    def _exists(self, store: Store, graph: GraphName) -> Reply:
+        return Reply.done(store.has_graph(graph))
+
+    def _get(self, store: Store, graph: GraphName) -> Reply:
+        if self.graph_format is None:
+            raise FormatNotAcceptedError(graph=True)
+        name, media = self.graph_format
+        encoded = encode(store.get_graph(graph), results_format=None, graph_format=name, max_rows=self.max_rows,
+                         max_bytes=self.max_bytes)
+        return Reply(Kind.ANSWER, media_type=media, body=encoded.body, rows=encoded.rows)
+
+    def _triples(self) -> list[Triple]:
+        return [t for name, data in self.parts for t in parse_graph(data, name, base_iri=self.base_iri)]
+
+    def _put(self, store: Store, graph: GraphName) -> Reply:
+        return Reply.done(store.put_graph(graph, self._triples()))
+
+    def _post(self, store: Store, graph: GraphName) -> Reply:
+        return Reply.done(store.post_graph(graph, self._triples()))
+
+    def _delete(self, store: Store, graph: GraphName) -> Reply:
+        return Reply.done(store.delete_graph(graph))
 
 
-def run_graph(store: ox.Store, job: GraphJob) -> Reply:
-    """Graph Store operations. ``put`` replaces the graph in one atomic update, ``post`` merges into it; the
-    payload is parsed completely before the store is touched, so a malformed one (400) changes nothing."""
-    from lskg.kg.store import replace_graph_update
-
-    graph = _graph(job.graph)
-    if job.op == "exists":
-        return ("done", _exists(store, graph))
-    if job.op == "delete":
-        if isinstance(graph, ox.DefaultGraph):
-            store.clear_graph(graph)
-            return ("done", True)
-        if not store.contains_named_graph(graph):
-            return ("done", False)
-        store.remove_graph(graph)
-        return ("done", True)
-    quads = []
-    for media, data in job.parts:
-        fmt = ox.RdfFormat.from_media_type(media)
-        if fmt is None:
-            return ("bad_request", f"{media} is not a graph format this store accepts")
-        try:
-            quads.extend(ox.Quad(q.subject, q.predicate, q.object, graph)
-                         for q in ox.parse(data, format=fmt, base_iri=job.base_iri))
-        except SyntaxError as exc:
-            return ("bad_request", f"the {fmt.name} payload is malformed: {exc}")
-    existed = _exists(store, graph)
-    if not existed:
-        store.add_graph(graph)
-    if job.op == "put":
-        store.update(replace_graph_update(graph, [q.triple for q in quads]))
-    else:
-        store.extend(quads)
-    return ("done", not existed)
+GRAPH_OPS: dict[str, Callable[[GraphJob, Store, GraphName], Reply]] = {
+    "exists": GraphJob._exists, "get": GraphJob._get, "put": GraphJob._put, "post": GraphJob._post,
+    "delete": GraphJob._delete}
 
 
-def store_runner(store: ox.Store) -> Runner:
-    """A runner over a pyoxigraph store: protocol dataset first, then FROM in the text, else the union graph.
-    The lskg prefixes (lskg:, skos:, model:, data:...) are predeclared; a query's own PREFIX lines win."""
+@dataclass(frozen=True)
+class DatasetJob:
+    """The store's dataset, for the service description."""
 
-    def run(job: QueryJob, has_dataset: bool) -> Any:
-        kwargs: dict[str, Any] = {}
-        if job.default_graph:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graph]
-        if job.named_graphs:
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
-        if not kwargs and not has_dataset:
-            kwargs["use_default_graph_as_union"] = True
-        return store.query(job.text, base_iri=job.base_iri, prefixes=_prefixes(), **kwargs)
+    writes: ClassVar[bool] = False
 
-    return run
+    def run(self, store: Store, limits: Limits) -> Reply:
+        return Reply.done(store.dataset())
 
 
-def handle(store: ox.Store | None, run: Runner, job: Job, limits: Limits, *, writable: bool) -> Reply:
+Job = QueryJob | UpdateJob | CheckJob | GraphJob | DatasetJob
+
+
+def handle(store: Store, job: Job, limits: Limits) -> Reply:
     """Answer one job; never raises for what a client can cause (the reply says what went wrong)."""
+    if job.writes and store.read_only:
+        return Reply.error(Kind.FAILED, "this worker is read-only: updates and Graph Store writes need a server "
+                                        "with updates enabled")
     try:
-        if isinstance(job, QueryJob):
-            return run_query(run, job, limits)
-        if isinstance(job, CheckJob):
-            return check(job, limits)
-        if store is None or not (writable or (isinstance(job, GraphJob) and job.op == "exists")):
-            return ("failed", "this worker is read-only: updates and Graph Store writes need a server with "
-                              "updates enabled")
-        if isinstance(job, UpdateJob):
-            return run_update(store, job, limits)
-        return run_graph(store, job)
+        return job.run(store, limits)
     except Refused as exc:
         return exc.reply
     except MemoryError:
-        return ("memory", f"the request used more than this endpoint's limit of {limits.memory_mib} MiB")
-    except (OSError, RuntimeError, ValueError, SyntaxError) as exc:
-        return ("failed", str(exc))
+        return memory_reply(limits)
+    except Exception as exc:
+        reply = failure(exc)
+        if reply is None:
+            raise
+        return reply
 
 
 # ---- the worker process ---------------------------------------------------------------------------------------
@@ -437,41 +426,35 @@ class _Opened:
 
     def __init__(self, writable: bool) -> None:
         self.writable = writable
-        self.key: tuple[Any, ...] | None = None
-        self.handle: Any = None
-        self.store: ox.Store | None = None
-        self.run: Runner | None = None
+        self.key: tuple[str, str] | None = None
+        self.store: EmbeddedStore | None = None
 
-    def get(self, key: tuple[Any, ...]) -> None:
-        if key == self.key:
-            return
-        from lskg.kg.store import StoreDir
-
+    def get(self, key: tuple[str, str]) -> EmbeddedStore:
+        if key == self.key and self.store is not None:
+            return self.store
         root, _generation = key
-        previous = self.handle
+        previous = self.store
         if self.writable:
-            self.handle = StoreDir(root).open(read_only=False) if previous is None else previous
+            store = StoreDir(root).open(read_only=False) if previous is None else previous
         else:
-            self.handle = StoreDir(root).open_reader()  # pins the generation it opens
-        self.key, self.store = key, self.handle.native
-        self.run = store_runner(self.store)
-        if previous is not None and previous is not self.handle:
+            store = StoreDir(root).open_reader()  # pins the generation it opens
+        self.key, self.store = key, store
+        if previous is not None and previous is not store:
             previous.close()
+        return store
 
     def release_if_stale(self) -> None:
         """Idle: when ``current`` has moved past the generation this read-only worker holds, close it, so the
         next build or add can delete it (the next job opens the new one)."""
-        if self.writable or self.handle is None or self.key is None:
+        if self.writable or self.store is None or self.store.path is None or self.key is None:
             return
-        from lskg.kg.store import StoreDir
-
         try:
             current = StoreDir(self.key[0]).generation()
         except Exception:  # noqa: BLE001 - `current` missing for a moment: check again later
             return
-        if current != self.handle.path.name:
-            self.handle.close()
-            self.handle = self.store = self.run = self.key = None
+        if current != self.store.path.name:
+            self.store.close()
+            self.store = self.key = None
 
 
 IDLE_S = 2.0
@@ -514,22 +497,21 @@ def main(sock: socket.socket, limits: Limits, writable: bool) -> None:
     worker is confined."""
     guard("ASK { ?s ?p ?o FILTER(?o > 1) }", update=False)  # warm the parser (its first parse builds caches)
     guard("DELETE WHERE { ?s ?p ?o }", update=True)
-    send_frame(sock, ("hello", {"network": CONFINEMENT.network, "memory_mib": CONFINEMENT.memory_mib,
-                                "pid": os.getpid(), "writable": writable}))
+    send_frame(sock, Hello(network=CONFINEMENT.network, memory_mib=CONFINEMENT.memory_mib, pid=os.getpid(),
+                           writable=writable))
     opened = _Opened(writable)
     frames = _Frames(sock, opened.release_if_stale)
     while (frame := frames.next()) is not None:
         key, job = frame
         try:
-            opened.get(key)
+            store = opened.get(key)
         except Exception as exc:  # noqa: BLE001 - any failure to open is this job's answer
-            send_frame(sock, ("failed", f"cannot open the store at {key[0]}: {exc}"))
+            send_frame(sock, Reply.error(Kind.FAILED, f"cannot open the store at {key[0]}: {exc}"))
             continue
-        assert opened.run is not None
         try:
-            reply = handle(opened.store, opened.run, job, limits, writable=writable)
+            reply = handle(store, job, limits)
         except MemoryError:
-            reply = ("memory", f"the request used more than this endpoint's limit of {limits.memory_mib} MiB")
+            reply = memory_reply(limits)
         send_frame(sock, reply)
 
 

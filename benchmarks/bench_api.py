@@ -276,12 +276,13 @@ def recommend_latency(store: str, port: int, runs: int) -> dict[str, object]:
 
     settings = Settings(store=store)
     params = {"data": ["InSAR time series"], "landslide_type": ["creeping"], "task": ["displacement prediction"]}
+    cache = service.GraphCache()  # as the API keeps one: the snapshot and the model are loaded once
     with open_store(store) as handle:
-        service.recommend(handle, settings, **params)  # trains and saves the artefact if needed
+        service.recommend(handle, settings, cache=cache, **params)  # trains and saves the artefact if needed
         times = []
         for _ in range(runs):
             started = time.perf_counter()
-            service.recommend(handle, settings, **params)
+            service.recommend(handle, settings, cache=cache, **params)
             times.append(time.perf_counter() - started)
     target = "/recommend?" + urllib.parse.urlencode(params, doseq=True)
     asyncio.run(_load(port, target, 1, None, 3))  # the server loads the model (or trains it)

@@ -4,8 +4,16 @@
     store = open_store("http://127.0.0.1:7878/query") # remote: SPARQL 1.1 Query, Update, Graph Store Protocol
     for row in store.select("models_for_context", data=[iri]): ...
 
-Queries see the union of all named graphs as their default graph (each study lives in its own named graph).
-A remote server must be configured the same way (``oxigraph serve --union-default-graph``).
+Queries see the union of all named graphs as their default graph (each study lives in its own named graph),
+unless they name their dataset (FROM, or the protocol's default and named graphs): that rule is written once, in
+``EmbeddedStore.query``. A remote server must be configured the same way (``oxigraph serve
+--union-default-graph``). The lskg prefixes (``lskg:``, ``skos:``, ``model:``...) are predeclared for every query
+and update (``PREDECLARED``); a request's own PREFIX lines win.
+
+Besides queries and updates, every backend offers what the SPARQL protocols need: a description of its dataset
+(``dataset``, for a service description), a base IRI for relative IRIs in a request (``base_iri=``), and the
+Graph Store Protocol's per-graph operations (``has_graph``, ``get_graph``, ``put_graph``, ``post_graph``,
+``delete_graph``), the default graph included.
 
 On disk, a store directory holds ``current`` (a symlink to the live ``data-*`` folder). A build writes a fresh
 folder and swaps the link atomically (``StoreDir.rebuild``), so a failed or killed build leaves the previous
@@ -27,24 +35,38 @@ import time
 import urllib.parse
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 import pyoxigraph as ox
-from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryResultsFormat, RdfFormat, Triple
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Triple
 
 from lskg.errors import QueryError, StoreError
 from lskg.kg import queries
+from lskg.kg.rdf import GraphName, QueryResult, decode
 from lskg.kg.sparql_text import inspect_sparql
+from lskg.ontology.terms import PREFIXES
 
 if TYPE_CHECKING:
     from lskg.settings import Settings
 
 log = logging.getLogger(__name__)
 
-QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[Triple]
 Row = dict[str, Any]
+PREDECLARED = {name: ns.iri for name, ns in PREFIXES.items()}
+"""The prefixes every query and update may use without declaring them."""
+_PREFIX_DECL = re.compile(r"\bPREFIX\s+([A-Za-z0-9_.\-]*):", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DatasetDescription:
+    """The store's default dataset, as a SPARQL service description states it."""
+
+    union_default_graph: bool
+    """Without a dataset in the request, the default graph is the union of the named graphs."""
+    named_graphs: tuple[NamedNode, ...]
 
 
 class Store(ABC):
@@ -54,12 +76,13 @@ class Store(ABC):
 
     @abstractmethod
     def query(self, sparql: str, *, default_graph: list[NamedNode] | None = None,
-              named_graphs: list[NamedNode] | None = None) -> QueryResult:
-        """Evaluate a SPARQL query; raises QueryError on a malformed query."""
+              named_graphs: list[NamedNode] | None = None, base_iri: str | None = None) -> QueryResult:
+        """Evaluate a SPARQL query (the lskg prefixes predeclared; ``default_graph``/``named_graphs``: the
+        protocol's dataset, which overrides the query's FROM); raises SparqlSyntaxError on a malformed query."""
 
     @abstractmethod
-    def update(self, sparql: str) -> None:
-        """Apply a SPARQL Update request atomically."""
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        """Apply a SPARQL Update request atomically (the lskg prefixes predeclared)."""
 
     @abstractmethod
     def load(self, quads: Iterable[Quad]) -> None:
@@ -78,7 +101,7 @@ class Store(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the backend."""
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -95,7 +118,7 @@ class Store(ABC):
     def replace_dataset(self, quads: Iterable[Quad]) -> None:
         """Replace everything with these quads in one atomic update (a remote rebuild)."""
         self._writable()
-        by_graph: dict[NamedNode | DefaultGraph, list[str]] = {}
+        by_graph: dict[NamedNode | BlankNode | DefaultGraph, list[str]] = {}
         for q in quads:
             by_graph.setdefault(q.graph_name, []).append(f"{q.subject} {q.predicate} {q.object} .")
         blocks = ["\n".join(lines) if isinstance(graph, DefaultGraph) else
@@ -120,18 +143,82 @@ class Store(ABC):
     def ask(self, query: str, **params: Any) -> bool:
         return bool(self.query(queries.prepare(query, params)))
 
+    # The protocols' view of the store.
+
+    def dataset(self) -> DatasetDescription:
+        return DatasetDescription(union_default_graph=True, named_graphs=tuple(self.named_graphs()))
+
+    def has_graph(self, graph: GraphName) -> bool:
+        """Whether the graph exists (the default graph always does)."""
+        return isinstance(graph, DefaultGraph) or self.ask("store_graph_exists", graph=graph)
+
+    @abstractmethod
+    def get_graph(self, graph: GraphName) -> Iterable[Triple]:
+        """The graph's own triples (for the default graph: its own, not the union)."""
+
+    def put_graph(self, graph: GraphName, triples: Iterable[Triple]) -> bool:
+        """Replace the graph's content, atomically; True when the graph was created."""
+        self._writable()
+        created = not self.has_graph(graph)
+        self.update(replace_graph_update(graph, triples))
+        return created
+
+    def post_graph(self, graph: GraphName, triples: Iterable[Triple]) -> bool:
+        """Merge triples into the graph, atomically; True when the graph was created."""
+        self._writable()
+        created = not self.has_graph(graph)
+        self.update(insert_update(graph, triples))
+        return created
+
+    def delete_graph(self, graph: GraphName) -> bool:
+        """Remove a named graph, or empty the default graph; False when the named graph does not exist."""
+        self._writable()
+        if not self.has_graph(graph):
+            return False
+        self.update("CLEAR SILENT DEFAULT" if isinstance(graph, DefaultGraph) else f"DROP SILENT GRAPH {graph}")
+        return True
+
     def _writable(self) -> None:
         if self.read_only:
             raise StoreError("the store is open read-only", hint="open it with read_only=False to write")
 
 
-def replace_graph_update(graph: NamedNode | DefaultGraph, triples: Iterable[Triple]) -> str:
+def replace_graph_update(graph: GraphName, triples: Iterable[Triple]) -> str:
     """A SPARQL Update that empties a graph and fills it again: applied as one request, it is atomic. Terms are
     written in their N-Triples form by pyoxigraph, so no value can change the request's structure."""
+    drop = "CLEAR SILENT DEFAULT" if isinstance(graph, DefaultGraph) else f"DROP SILENT GRAPH {graph}"
+    return f"{drop} ;\n{insert_update(graph, triples)}"
+
+
+def insert_update(graph: GraphName, triples: Iterable[Triple]) -> str:
+    """A SPARQL Update adding triples to a graph (terms written by pyoxigraph, as above)."""
     body = "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
     if isinstance(graph, DefaultGraph):
-        return f"CLEAR SILENT DEFAULT ;\nINSERT DATA {{\n{body}\n}}"
-    return f"DROP SILENT GRAPH {graph} ;\nINSERT DATA {{ GRAPH {graph} {{\n{body}\n}} }}"
+        return f"INSERT DATA {{\n{body}\n}}"
+    return f"INSERT DATA {{ GRAPH {graph} {{\n{body}\n}} }}"
+
+
+class SparqlSyntaxError(QueryError):
+    """The engine could not parse a query or update; ``detail`` is its own message."""
+
+    def __init__(self, what: str, detail: str) -> None:
+        super().__init__(f"malformed SPARQL {what}: {detail}")
+        self.detail = detail
+
+
+def syntax_error(text: str, *, update: bool) -> str | None:
+    """The engine's own syntax message for ``text`` (parsed against a throwaway empty store, the lskg prefixes
+    predeclared), or None when it accepts the text. An update is applied to that empty store, never a graph."""
+    try:
+        if update:
+            ox.Store().update(text, prefixes=PREDECLARED)
+        else:
+            ox.Store().query(text, prefixes=PREDECLARED)
+    except SyntaxError as exc:
+        return str(exc)
+    except (OSError, RuntimeError, ValueError):
+        return None
+    return None
 
 
 class EmbeddedStore(Store):
@@ -157,23 +244,29 @@ class EmbeddedStore(Store):
         """The pyoxigraph store, for code that must call it directly (benchmarks, the API's workers)."""
         return self._store
 
-    def query(self, sparql: str, *, default_graph: list[NamedNode] | None = None,
-              named_graphs: list[NamedNode] | None = None) -> QueryResult:
-        # The union of the named graphs is the default graph, unless the request names its dataset: in
-        # pyoxigraph the union flag would override the query's own FROM.
-        union = default_graph is None and not inspect_sparql(sparql).has_dataset
-        try:
-            return self._store.query(sparql, use_default_graph_as_union=union,
-                                     default_graph=default_graph, named_graphs=named_graphs)
-        except SyntaxError as exc:
-            raise QueryError(f"malformed SPARQL query: {exc}") from exc
+    def quads(self) -> Iterator[Quad]:
+        """Every quad of every graph, streamed (to copy this store into another with one bulk load)."""
+        return iter(self._store.quads_for_pattern(None, None, None, None))
 
-    def update(self, sparql: str) -> None:
+    def query(self, sparql: str, *, default_graph: list[NamedNode] | None = None,
+              named_graphs: list[NamedNode] | None = None, base_iri: str | None = None) -> QueryResult:
+        # The union default graph rule: the union of the named graphs is the default graph, unless the request
+        # names its dataset (the protocol's graphs, or FROM in the text: in pyoxigraph the union flag would
+        # override the query's own FROM).
+        union = not default_graph and not named_graphs and not inspect_sparql(sparql).has_dataset
+        try:
+            return self._store.query(sparql, use_default_graph_as_union=union, base_iri=base_iri,
+                                     prefixes=PREDECLARED, default_graph=list(default_graph or []) or None,
+                                     named_graphs=list(named_graphs or []) or None)
+        except SyntaxError as exc:
+            raise SparqlSyntaxError("query", str(exc)) from exc
+
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
         self._writable()
         try:
-            self._store.update(sparql)
+            self._store.update(sparql, base_iri=base_iri, prefixes=PREDECLARED)
         except SyntaxError as exc:
-            raise QueryError(f"malformed SPARQL update: {exc}") from exc
+            raise SparqlSyntaxError("update", str(exc)) from exc
 
     def load(self, quads: Iterable[Quad]) -> None:
         self._writable()
@@ -182,10 +275,30 @@ class EmbeddedStore(Store):
     def named_graphs(self) -> list[NamedNode]:
         return [g for g in self._store.named_graphs() if isinstance(g, NamedNode)]
 
+    def has_graph(self, graph: GraphName) -> bool:
+        return isinstance(graph, DefaultGraph) or self._store.contains_named_graph(graph)
+
+    def get_graph(self, graph: GraphName) -> Iterator[Triple]:
+        return (q.triple for q in self._store.quads_for_pattern(None, None, None, graph))
+
+    def put_graph(self, graph: GraphName, triples: Iterable[Triple]) -> bool:
+        created = super().put_graph(graph, triples)
+        if created and isinstance(graph, NamedNode):
+            self._store.add_graph(graph)  # an empty PUT still creates the graph
+        return created
+
+    def post_graph(self, graph: GraphName, triples: Iterable[Triple]) -> bool:
+        self._writable()
+        created = not self.has_graph(graph)
+        if created and isinstance(graph, NamedNode):
+            self._store.add_graph(graph)
+        self._store.extend([Quad(t.subject, t.predicate, t.object, graph) for t in triples])
+        return created
+
     def dump(self, fmt: RdfFormat) -> bytes:
         if fmt.supports_datasets:
-            return self._store.dump(format=fmt)
-        return ox.serialize(self.query(queries.prepare("store_union_graph")), format=fmt)
+            return self._store.dump(format=fmt) or b""
+        return serialize_result(self.query(queries.prepare("store_union_graph")), fmt)
 
     def __len__(self) -> int:
         return len(self._store)
@@ -240,8 +353,11 @@ class RemoteStore(Store):
         self._http = httpx.Client(timeout=timeout)
 
     def _post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self._send("POST", url, **kwargs)
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = self._http.post(url, **kwargs)
+            response = self._http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             raise StoreError(f"cannot reach the SPARQL server at {url}: {exc}",
                              hint="is the server running? check --store / LSKG_STORE") from exc
@@ -273,15 +389,23 @@ class RemoteStore(Store):
             self.query("ASK {}")
         return "virtuoso" in (self._server or "").lower()
 
-    def _ours(self, graph: NamedNode | DefaultGraph) -> bool:
+    def _ours(self, graph: NamedNode | BlankNode | DefaultGraph) -> bool:
         """Whether a graph is lskg's (on Virtuoso, whose default dataset also holds its system graphs)."""
         from lskg.ontology.terms import GRAPH
 
         return not self.is_virtuoso or isinstance(graph, NamedNode) and graph.value.startswith(GRAPH.iri)
 
+    @staticmethod
+    def _prologue(sparql: str, base_iri: str | None) -> str:
+        """The request with BASE and the predeclared prefixes it does not declare itself written before it (a
+        server has no predeclared prefixes); IRIs written by pyoxigraph."""
+        own = {m.group(1) for m in _PREFIX_DECL.finditer(sparql)}
+        missing = "".join(f"PREFIX {p}: {NamedNode(iri)}\n" for p, iri in PREDECLARED.items() if p not in own)
+        return (f"BASE {NamedNode(base_iri)}\n" if base_iri else "") + missing + sparql
+
     def query(self, sparql: str, *, default_graph: list[NamedNode] | None = None,
-              named_graphs: list[NamedNode] | None = None) -> QueryResult:
-        form: list[tuple[str, str]] = [("query", sparql)]
+              named_graphs: list[NamedNode] | None = None, base_iri: str | None = None) -> QueryResult:
+        form: list[tuple[str, str]] = [("query", self._prologue(sparql, base_iri))]
         form += [("default-graph-uri", g.value) for g in default_graph or []]
         form += [("named-graph-uri", g.value) for g in named_graphs or []]
         graph_result = inspect_sparql(sparql).form in ("CONSTRUCT", "DESCRIBE")
@@ -290,18 +414,50 @@ class RemoteStore(Store):
             "Content-Type": "application/x-www-form-urlencoded", "Accept": accept})
         ctype = response.headers.get("content-type", "").split(";")[0].strip()
         if ctype == "application/n-triples" or graph_result and ctype == "text/plain":
-            return list(ox.parse(response.content, format=RdfFormat.N_TRIPLES))
-        return ox.parse_query_results(response.content, format=QueryResultsFormat.JSON)
+            return decode(response.content, "application/n-triples")
+        return decode(response.content, "application/sparql-results+json")
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
         self._writable()
-        self._post(self._endpoint("update"), content=sparql.encode(),
+        self._post(self._endpoint("update"), content=self._prologue(sparql, base_iri).encode(),
                    headers={"Content-Type": "application/sparql-update"})
+
+    def _ours_only(self, graph: GraphName) -> None:
+        if isinstance(graph, DefaultGraph) and self.is_virtuoso:
+            raise QueryError("Virtuoso's default graph holds its own system data: lskg reads and writes named "
+                             "graphs only there", hint="name a graph (?graph=IRI)")
+
+    def has_graph(self, graph: GraphName) -> bool:
+        """A named graph exists when it holds a triple (a SPARQL server need not keep empty graphs)."""
+        self._ours_only(graph)
+        return super().has_graph(graph)
+
+    def get_graph(self, graph: GraphName) -> list[Triple]:
+        self._ours_only(graph)
+        if isinstance(graph, NamedNode):
+            result = self.query(queries.prepare("api_graph_get"), default_graph=[graph])
+            return result if isinstance(result, list) else []
+        # The default graph itself (a query would see the union): the Graph Store Protocol's GET.
+        response = self._send("GET", self._endpoint("gsp"), params={"default": ""},
+                              headers={"Accept": "application/n-triples"})
+        return decode(response.content, "application/n-triples")  # type: ignore[return-value]
+
+    def put_graph(self, graph: GraphName, triples: Iterable[Triple]) -> bool:
+        self._ours_only(graph)
+        return super().put_graph(graph, triples)
+
+    def post_graph(self, graph: GraphName, triples: Iterable[Triple]) -> bool:
+        self._ours_only(graph)
+        return super().post_graph(graph, triples)
+
+    def delete_graph(self, graph: GraphName) -> bool:
+        self._ours_only(graph)
+        return super().delete_graph(graph)
 
     def load(self, quads: Iterable[Quad]) -> None:
         """Graph Store Protocol: POST each graph's triples as N-Triples."""
         self._writable()
-        by_graph: dict[NamedNode | DefaultGraph, list[Triple]] = {}
+        by_graph: dict[NamedNode | BlankNode | DefaultGraph, list[Triple]] = {}
         for q in quads:
             by_graph.setdefault(q.graph_name, []).append(q.triple)
         for graph, triples in by_graph.items():
@@ -332,11 +488,11 @@ class RemoteStore(Store):
     def dump(self, fmt: RdfFormat) -> bytes:
         if fmt.supports_datasets:
             quads = [Quad(r["s"], r["p"], r["o"], r["g"]) for r in self.select("store_all_quads")]
-            return ox.serialize([q for q in quads if self._ours(q.graph_name)], format=fmt)
+            return ox.serialize([q for q in quads if self._ours(q.graph_name)], format=fmt) or b""
         if self.is_virtuoso:
             triples = {Triple(r["s"], r["p"], r["o"]) for r in self.select("store_all_quads") if self._ours(r["g"])}
-            return ox.serialize(sorted(triples, key=str), format=fmt)
-        return ox.serialize(self.query(queries.prepare("store_union_graph")), format=fmt)
+            return ox.serialize(sorted(triples, key=str), format=fmt) or b""
+        return serialize_result(self.query(queries.prepare("store_union_graph")), fmt)
 
     def __len__(self) -> int:
         if self.is_virtuoso:
@@ -562,6 +718,13 @@ class StoreDir:
             return True
         finally:
             os.close(fd)
+
+
+def serialize_result(result: QueryResult, fmt: RdfFormat) -> bytes:
+    """A CONSTRUCT's triples as a document."""
+    if not isinstance(result, ox.QueryTriples | list):
+        raise QueryError("not a CONSTRUCT or DESCRIBE result")
+    return ox.serialize(result, format=fmt) or b""
 
 
 def _fsync_dir(path: Path) -> None:

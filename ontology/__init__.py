@@ -30,7 +30,7 @@ from lskg.ontology.terms import (
     SKOS,
     SYNTHESIS_GRAPH,
 )
-from lskg.records import Facet, stable_id
+from lskg.records import FACETS, Facet, stable_id
 
 ONTOLOGY_DIR = Path(__file__).resolve().parent
 SHAPES_FILE = ONTOLOGY_DIR / "shapes.ttl"
@@ -91,10 +91,10 @@ class ConceptIndex:
 
     @classmethod
     def from_quads(cls, quads: Iterator[Quad]) -> ConceptIndex:
-        scheme_facet = {scheme.value: facet for facet, scheme in FACET_SCHEMES.items()}
+        scheme_facet: dict[str, Facet] = {FACET_SCHEMES[facet].value: facet for facet in FACETS}
         props: dict[str, dict[str, list]] = {}
         for quad in quads:
-            props.setdefault(quad.subject.value, {}).setdefault(quad.predicate.value, []).append(quad.object)
+            props.setdefault(_value(quad.subject), {}).setdefault(quad.predicate.value, []).append(quad.object)
         concepts = {}
         for iri, p in props.items():
             schemes = [scheme_facet[o.value] for o in p.get(SKOS.inScheme.value, []) if o.value in scheme_facet]
@@ -186,6 +186,12 @@ def _text(term: object) -> str:
     return term.value if isinstance(term, Literal) else str(term)
 
 
+def _value(term: object) -> str:
+    """An IRI's or a literal's text (a blank node's id; a quoted triple's ``str``)."""
+    value = getattr(term, "value", None)
+    return value if isinstance(value, str) else str(term)
+
+
 @dataclass(frozen=True)
 class TriggerEvent:
     """A named event or setting (``ontology/events.ttl``) whose landslides are of a known trigger type."""
@@ -207,8 +213,8 @@ class TriggerEvent:
 def collection_members(collection: str) -> frozenset[str]:
     """IRIs of the skos:member of a SKOS collection of the packaged ontology (``COLLECTION["MethodStep"]``),
     with the concepts narrower than a member."""
-    members = {quad.object.value for path in ontology_files() for quad in _parse(path, ONTOLOGY_GRAPH)
-               if quad.subject.value == collection and quad.predicate.value == SKOS.member.value}
+    members = {_value(quad.object) for path in ontology_files() for quad in _parse(path, ONTOLOGY_GRAPH)
+               if _value(quad.subject) == collection and quad.predicate.value == SKOS.member.value}
     index = concept_index()
     return frozenset(members | {d for m in members for d in index.descendants(m)})
 
@@ -218,7 +224,7 @@ def trigger_events() -> tuple[TriggerEvent, ...]:
     """Every lskg:TriggerEvent of the packaged ontology, in IRI order (parsed once per process)."""
     props: dict[str, dict[str, list]] = {}
     for quad in _parse(EVENTS_FILE, ONTOLOGY_GRAPH):
-        props.setdefault(quad.subject.value, {}).setdefault(quad.predicate.value, []).append(quad.object)
+        props.setdefault(_value(quad.subject), {}).setdefault(quad.predicate.value, []).append(quad.object)
     events = []
     for iri, p in sorted(props.items()):
         if LSKG.TriggerEvent not in p.get(RDF.type.value, []):

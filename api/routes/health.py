@@ -21,6 +21,5 @@ async def health(request: Request) -> dict[str, Any]:
             "store": {"generation": state.live, "remote": state.store_dir is None},
             "workers": {"size": pool.size, "alive": getattr(pool, "alive", pool.size),
                         "writable": getattr(pool, "writable", False), "replaced": pool.replaced,
-                        "network": pool.confinement.get("network"),
-                        "memory_mib": pool.confinement.get("memory_mib")},
+                        "network": pool.confinement.network, "memory_mib": pool.confinement.memory_mib},
             "training": state.training.status() if state.training is not None else None}

@@ -5,14 +5,15 @@ from __future__ import annotations
 import functools
 from typing import Annotated, Literal
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from lskg.api.ids import concept_id
 from lskg.api.pages import templates
+from lskg.kg.rdf import serialize
+from lskg.kg.store import PREDECLARED
 from lskg.ontology import concept_index, ontology_quads
-from lskg.ontology.terms import ONTOLOGY_GRAPH, PREFIXES
+from lskg.ontology.terms import ONTOLOGY_GRAPH
 from lskg.records import FACETS
 
 router = APIRouter(tags=["ontology"])
@@ -22,8 +23,7 @@ MEDIA = {"turtle": "text/turtle; charset=utf-8", "jsonld": "application/ld+json"
 @functools.lru_cache(maxsize=4)
 def _serialized(fmt: str) -> bytes:
     triples = [q.triple for q in ontology_quads() if q.graph_name == ONTOLOGY_GRAPH]
-    rdf = ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.JSON_LD
-    return ox.serialize(triples, format=rdf, prefixes={p: ns.iri for p, ns in PREFIXES.items()})
+    return serialize(triples, "TURTLE" if fmt == "turtle" else "JSON_LD", prefixes=PREDECLARED)
 
 
 def _pick(request: Request, fmt: str | None) -> str:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import parse_qsl
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
@@ -23,8 +23,10 @@ from lskg.api.deps import AppState, get_state
 from lskg.api.errors import retry_headers
 from lskg.api.protocol import accepted_media, negotiate
 from lskg.api.schemas import SyntaxCheck
-from lskg.api.worker import CheckJob, QueryJob, Reply, UpdateJob
+from lskg.api.worker import CheckJob, DatasetJob, Kind, QueryJob, Reply, UpdateJob, Verdict
 from lskg.errors import LskgError, QueryError
+from lskg.kg.rdf import iri
+from lskg.kg.store import DatasetDescription
 from lskg.settings import Settings
 
 router = APIRouter(tags=["SPARQL"])
@@ -106,24 +108,26 @@ def _base_iri(request: Request) -> str:
     return public_base(request) + request.scope["path"]
 
 
+ERROR_ANSWERS: dict[Kind, tuple[int, Callable[[str, str], str], dict[str, str] | None]] = {
+    Kind.NOT_ACCEPTABLE: (406, lambda form, what: "none of the media types in Accept can carry this result; this "
+                                                  f"endpoint sends {accepted_media(form)}", None),
+    Kind.TOO_LARGE: (413, lambda message, what: f"{message}; add LIMIT (and OFFSET to page), or aggregate", None),
+    Kind.SYNTAX: (400, lambda message, what: f"malformed SPARQL {what}: {message}", None),
+    Kind.REFUSED: (400, lambda message, what: f"{message}\nhint: query the data of this graph only", None),
+    Kind.BAD_REQUEST: (400, lambda message, what: message, None),
+    Kind.MEMORY: (503, lambda message, what: f"{message}\nhint: narrow the {what}, or add LIMIT",
+                  {"Retry-After": "2"}),
+    Kind.UNAVAILABLE: (503, lambda message, what: message, {"Retry-After": "2"}),
+    Kind.FAILED: (500, lambda message, what: f"the {what} failed: {message}", None),
+}
+"""The protocol's answer to each kind of error reply: status, message (from the reply's message and what was
+asked: query, update, request), headers."""
+
+
 def _reply_error(reply: Reply, what: str) -> PlainTextResponse:
     """The protocol's answer to a worker's error reply."""
-    kind, message = reply[0], reply[1]
-    if kind == "not_acceptable":
-        form = "CONSTRUCT" if message == "graph" else "SELECT"
-        return _text(406, f"none of the media types in Accept can carry this result; this endpoint sends "
-                          f"{accepted_media(form)}")
-    if kind == "too_large":
-        return _text(413, f"{message}; add LIMIT (and OFFSET to page), or aggregate")
-    if kind == "syntax":
-        return _text(400, f"malformed SPARQL {what}: {message}")
-    if kind == "refused":
-        return _text(400, f"{message}\nhint: query the data of this graph only")
-    if kind == "bad_request":
-        return _text(400, message)
-    if kind == "memory":
-        return _text(503, f"{message}\nhint: narrow the {what}, or add LIMIT", {"Retry-After": "2"})
-    return _text(500, f"the {what} failed: {message}")
+    status, message, headers = ERROR_ANSWERS[reply.kind]
+    return _text(status, message(reply.message, what), headers)
 
 
 async def _query(request: Request, state: AppState, text: str, params: _Params) -> Response:
@@ -137,9 +141,8 @@ async def _query(request: Request, state: AppState, text: str, params: _Params) 
         graph_format=(negotiated.graph.name, negotiated.graph.media_type) if negotiated.graph else None,
         max_rows=settings.max_rows, max_bytes=settings.max_result_bytes)
     reply = await state.pool.run(job)
-    if reply[0] == "ok":
-        _, media, body, _rows = reply
-        return Response(body, media_type=media, headers={"Vary": "Accept"})
+    if reply.ok:
+        return Response(reply.body, media_type=reply.media_type, headers={"Vary": "Accept"})
     return _reply_error(reply, "query")
 
 
@@ -165,7 +168,7 @@ async def _update(request: Request, state: AppState, text: str, params: _Params)
     job = UpdateJob(text=text, base_iri=_base_iri(request), using=tuple(params.all("using-graph-uri")),
                     using_named=tuple(params.all("using-named-graph-uri")))
     reply = await state.write(job)
-    if reply[0] == "done":
+    if reply.ok:
         return Response(status_code=204)
     return _reply_error(reply, "update")
 
@@ -228,7 +231,13 @@ async def sparql_get(request: Request) -> Response:
     if not params.all("query"):
         if "text/html" in request.headers.get("accept", ""):
             return RedirectResponse("/", status_code=303)
-        return Response(_service_description(_base_iri(request), state), media_type="text/turtle; charset=utf-8")
+        try:
+            described = await state.pool.run(DatasetJob())
+        except LskgError as exc:
+            return _error(exc)
+        dataset = described.value if described.ok else None
+        return Response(_service_description(_base_iri(request), state, dataset),
+                        media_type="text/turtle; charset=utf-8")
     if len(request.url.query) > 16 * 1024:
         return _text(414, "the query is too long for a GET URL; POST it (application/sparql-query)")
     try:
@@ -306,25 +315,29 @@ async def sparql_check(request: Request,
         reply = await state.pool.run(CheckJob(q))
     except LskgError as exc:
         return _error(exc)
-    if reply[0] != "done":
+    if not reply.ok:
         return _reply_error(reply, "request")
-    ok, form, message = reply[1]
-    return SyntaxCheck(ok=ok, form=form, message=message)
+    verdict: Verdict = reply.value
+    return SyntaxCheck(ok=verdict.ok, form=verdict.form, message=verdict.message)
 
 
-def _service_description(endpoint: str, state: AppState) -> bytes:
-    """The SPARQL 1.1 Service Description. The endpoint IRI is written by pyoxigraph (validated), and the
-    workers' confinement is stated in a comment."""
+def _service_description(endpoint: str, state: AppState, dataset: DatasetDescription | None) -> bytes:
+    """The SPARQL 1.1 Service Description, with the store's default dataset. IRIs are written by pyoxigraph
+    (validated), and the workers' confinement is stated in a comment."""
     results = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
                "Turtle", "N-Triples", "RDF_XML", "JSON-LD"]
     formats = " , ".join(f"<http://www.w3.org/ns/formats/{f}>" for f in results)
     languages = "sd:SPARQL11Query , sd:SPARQL11Update" if state.settings.allow_update else "sd:SPARQL11Query"
     confinement = state.pool.confinement
-    network = confinement.get("network") or "not isolated"
+    network = confinement.network or "not isolated"
+    features = "sd:UnionDefaultGraph" if dataset is None or dataset.union_default_graph else ""
+    named = "".join(f" ;\n    sd:namedGraph [ a sd:NamedGraph ; sd:name {g} ]"
+                    for g in (dataset.named_graphs if dataset else ()))
     return (f"@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .\n"
             f"# query workers: network {network.replace(chr(10), ' ')}; memory limit "
-            f"{confinement.get('memory_mib')} MiB; SERVICE and LOAD refused\n"
-            f"[] a sd:Service ;\n  sd:endpoint {ox.NamedNode(endpoint)} ;\n"
+            f"{confinement.memory_mib} MiB; SERVICE and LOAD refused\n"
+            f"[] a sd:Service ;\n  sd:endpoint {iri(endpoint)} ;\n"
             f"  sd:supportedLanguage {languages} ;\n"
-            f"  sd:feature sd:UnionDefaultGraph ;\n"
+            + (f"  sd:feature {features} ;\n" if features else "")
+            + f"  sd:defaultDataset [ a sd:Dataset ;\n    sd:defaultGraph [ a sd:Graph ]{named} ] ;\n"
             f"  sd:resultFormat {formats} .\n").encode()

@@ -4,8 +4,10 @@ A graph is named indirectly (``/store?graph=<absolute IRI>``, ``/store?default``
 names the graph whose IRI is that request URL). GET/HEAD read a graph; PUT replaces it, POST merges into it, DELETE
 removes it; POST to ``/store`` itself creates a new graph and answers 201 with its IRI in ``Location``.
 
-* Reads are open, like ``/sparql`` queries, and run in the query workers with the same deadline and caps (a GET is
-  a CONSTRUCT over the graph asked for); a missing named graph is 404 (the default graph always exists).
+* Reads are open, like ``/sparql`` queries, and run in the query workers with the same deadline and caps; a
+  missing named graph is 404 (the default graph always exists). Every operation is the store's own
+  (``Store.has_graph``, ``get_graph``, ``put_graph``, ``post_graph``, ``delete_graph``), so an embedded and a
+  remote store are served alike.
 * Writes need the server's updates enabled and ``Authorization: Bearer <token>`` (as SPARQL Update; 403 when
   updates are disabled, 401/403 for a missing/wrong token). They go through the same single writer as SPARQL
   Update (``AppState.write``: the read-write worker, under the same deadline). A payload is parsed there,
@@ -22,16 +24,15 @@ import uuid
 from email.parser import BytesParser
 from email.policy import HTTP
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from lskg.api.deps import AppState, get_state
 from lskg.api.protocol import accepted_media, negotiate
 from lskg.api.routes.sparql import _base_iri, _error, _reply_error, _text, write_denied
-from lskg.api.worker import GraphJob, QueryJob, Reply
+from lskg.api.worker import GraphJob, Kind, Reply
 from lskg.errors import LskgError
-from lskg.kg.queries import prepare
+from lskg.kg.rdf import DefaultGraph, GraphName, NamedNode, graph_format, iri
 
 router = APIRouter(tags=["Graph Store"])
 
@@ -39,7 +40,7 @@ MAX_PAYLOAD_BYTES = 64 * 2**20
 METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE"]
 ALLOW = ", ".join([*METHODS, "OPTIONS"])
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
-DEFAULT = ox.DefaultGraph()
+DEFAULT = DefaultGraph()
 
 
 class _Bad(Exception):
@@ -49,7 +50,7 @@ class _Bad(Exception):
         self.message = message
 
 
-def _target(request: Request, direct: str | None) -> ox.NamedNode | ox.DefaultGraph | None:
+def _target(request: Request, direct: str | None) -> GraphName | None:
     """The graph a request names: the default graph, a named graph, or None (the graph store itself)."""
     params = request.query_params
     graphs = params.getlist("graph")
@@ -57,33 +58,33 @@ def _target(request: Request, direct: str | None) -> ox.NamedNode | ox.DefaultGr
     if direct is not None:
         if graphs or has_default:
             raise _Bad(400, "a graph named by the request URL takes neither 'graph' nor 'default' parameters")
-        return ox.NamedNode(_base_iri(request))
+        return iri(_base_iri(request))
     if len(graphs) > 1 or (graphs and has_default):
         raise _Bad(400, "name exactly one graph: one 'graph=<IRI>' parameter, or 'default'")
     if has_default:
         return DEFAULT
     if not graphs:
         return None
-    iri = graphs[0]
-    if not _SCHEME.match(iri):
-        raise _Bad(400, f"'graph' must be an absolute IRI, got {iri!r}")
+    if not _SCHEME.match(graphs[0]):
+        raise _Bad(400, f"'graph' must be an absolute IRI, got {graphs[0]!r}")
     try:
-        return ox.NamedNode(iri)
-    except ValueError as exc:
-        raise _Bad(400, f"'graph' is not a valid IRI: {exc}") from None
+        return iri(graphs[0])
+    except LskgError as exc:
+        raise _Bad(400, f"'graph' is not a valid IRI: {exc.message}") from None
 
 
-def _rdf_format(content_type: str) -> ox.RdfFormat:
+def _rdf_format(content_type: str) -> str:
+    """The format name of a payload's media type (415 when it is not a graph format)."""
     media = content_type.split(";")[0].strip().lower()
-    fmt = ox.RdfFormat.from_media_type(media) if media else None
-    if fmt is None or fmt.supports_datasets:
+    fmt = graph_format(media)
+    if fmt is None:
         shown = media or "no Content-Type"
         raise _Bad(415, f"{shown} is not a graph format this store accepts; send text/turtle, "
                         "application/n-triples, application/rdf+xml, application/ld+json or multipart/form-data")
     return fmt
 
 
-def _parts(content_type: str, body: bytes) -> list[tuple[ox.RdfFormat, bytes]]:
+def _parts(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
     """(format, bytes) of each RDF document in the request body."""
     if content_type.split(";")[0].strip().lower() != "multipart/form-data":
         return [(_rdf_format(content_type), body)]
@@ -98,56 +99,50 @@ def _parts(content_type: str, body: bytes) -> list[tuple[ox.RdfFormat, bytes]]:
     return parts
 
 
-def _iri(graph: ox.NamedNode | ox.DefaultGraph) -> str | None:
-    return graph.value if isinstance(graph, ox.NamedNode) else None
+def _iri(graph: GraphName) -> str | None:
+    return graph.value if isinstance(graph, NamedNode) else None
 
 
 async def _run(state: AppState, job: GraphJob) -> Reply:
-    reply = await (state.pool.run(job) if job.op == "exists" else state.write(job))
-    if reply[0] != "done":
+    reply = await (state.write(job) if job.writes else state.pool.run(job))
+    if not reply.ok:
         raise _Replied(reply)
     return reply
 
 
 class _Replied(Exception):
     def __init__(self, reply: Reply) -> None:
-        super().__init__(reply[1])
+        super().__init__(reply.message)
         self.reply = reply
 
 
 # ---- the routes -----------------------------------------------------------------------------------------------
 
-async def _read(request: Request, state: AppState, graph: ox.NamedNode | ox.DefaultGraph) -> Response:
-    if not (await _run(state, GraphJob("exists", _iri(graph))))[1]:
+async def _read(request: Request, state: AppState, graph: GraphName) -> Response:
+    if not (await _run(state, GraphJob("exists", _iri(graph)))).value:
         return _text(404, f"no graph {graph} in this store")
     negotiated = negotiate(request.headers.get("accept"), None)
     if negotiated.graph is None:
         return _text(406, f"none of the media types in Accept can carry a graph; this store sends "
                           f"{accepted_media('CONSTRUCT')}")
     settings = state.settings
-    job = QueryJob(text=prepare("api_graph_get"), trusted=True,
-                   default_graph=(graph.value,) if isinstance(graph, ox.NamedNode) else (), has_dataset=True,
-                   graph_format=(negotiated.graph.name, negotiated.graph.media_type),
-                   max_rows=settings.max_rows, max_bytes=settings.max_result_bytes)
-    reply = await state.pool.run(job)
-    if reply[0] == "ok":
-        _, media, body, _rows = reply
+    reply = await state.pool.run(GraphJob("get", _iri(graph), graph_format=(negotiated.graph.name,
+                                                                            negotiated.graph.media_type),
+                                          max_rows=settings.max_rows, max_bytes=settings.max_result_bytes))
+    if reply.ok:
         if request.method == "HEAD":
-            return Response(status_code=200, headers={"Content-Type": media, "Content-Length": str(len(body)),
-                                                      "Vary": "Accept"})
-        return Response(body, media_type=media, headers={"Vary": "Accept"})
-    if reply[0] == "too_large":
-        return _text(413, f"{reply[1]}; query the graph through /sparql with LIMIT and OFFSET")
-    return _text(500, f"reading the graph failed: {reply[1]}")
+            return Response(status_code=200, headers={"Content-Type": reply.media_type,
+                                                      "Content-Length": str(len(reply.body)), "Vary": "Accept"})
+        return Response(reply.body, media_type=reply.media_type, headers={"Vary": "Accept"})
+    if reply.kind is Kind.TOO_LARGE:
+        return _text(413, f"{reply.message}; query the graph through /sparql with LIMIT and OFFSET")
+    return _text(500, f"reading the graph failed: {reply.message}")
 
 
 async def _handle(request: Request, direct: str | None) -> Response:
     state = get_state(request)
     try:
         graph = _target(request, direct)
-        if state.store_dir is None:
-            return _text(501, "the Graph Store Protocol is served for embedded stores only; this server fronts a "
-                              "remote SPARQL service (use its own graph store endpoint)")
         if request.method in ("GET", "HEAD"):
             if graph is None:
                 raise _Bad(400, "name a graph: /store?graph=<IRI>, /store?default or /store/<path>")
@@ -158,7 +153,7 @@ async def _handle(request: Request, direct: str | None) -> Response:
         if request.method == "DELETE":
             if graph is None:
                 raise _Bad(400, "name the graph to delete: /store?graph=<IRI>, /store?default or /store/<path>")
-            found = (await _run(state, GraphJob("delete", _iri(graph))))[1]
+            found = (await _run(state, GraphJob("delete", _iri(graph)))).value
             return Response(status_code=204) if found else _text(404, f"no graph {graph} in this store")
         body = await request.body()
         if len(body) > MAX_PAYLOAD_BYTES:
@@ -169,10 +164,10 @@ async def _handle(request: Request, direct: str | None) -> Response:
             if request.method == "PUT":
                 raise _Bad(400, "name the graph to replace: /store?graph=<IRI>, /store?default or /store/<path>")
             location = f"{_base_iri(request).rstrip('/')}/{uuid.uuid4().hex}"
-            graph = ox.NamedNode(location)
-        base = graph.value if isinstance(graph, ox.NamedNode) else _base_iri(request)
-        job = GraphJob(request.method.lower(), _iri(graph), tuple((fmt.media_type, data) for fmt, data in parts), base)
-        created = (await _run(state, job))[1]
+            graph = iri(location)
+        base = graph.value if isinstance(graph, NamedNode) else _base_iri(request)
+        job = GraphJob("put" if request.method == "PUT" else "post", _iri(graph), tuple(parts), base)
+        created = (await _run(state, job)).value
         if location is not None:
             return Response(status_code=201, headers={"Location": location})
         return Response(status_code=201 if created else 204)

@@ -65,6 +65,18 @@ def test_default_graph_and_graph_creation(update_client: TestClient) -> None:
     assert c.get("/store?default").text.strip() == ""
 
 
+def test_json_ld_payloads_are_one_graph(update_client: TestClient) -> None:
+    """JSON-LD (a format that can carry datasets) is read as one graph; a document naming its own graph is 400."""
+    c = update_client
+    doc = b'{"@id": "http://example.org/j", "http://example.org/p": "three"}'
+    assert c.put(GRAPH, content=doc, headers={"Content-Type": "application/ld+json"}).status_code == 201
+    assert '"three"' in c.get(GRAPH, headers={"Accept": "application/n-triples"}).text
+    named = b'{"@id": "http://example.org/other", "@graph": [{"@id": "http://example.org/j", ' \
+            b'"http://example.org/p": "four"}]}'
+    assert c.post(GRAPH, content=named, headers={"Content-Type": "application/ld+json"}).status_code == 400
+    assert c.delete(GRAPH).status_code == 204
+
+
 def test_errors(update_client: TestClient) -> None:
     c = update_client
     assert c.put(GRAPH, content=b"<a> <b> .", headers=TURTLE).status_code == 400  # malformed payload

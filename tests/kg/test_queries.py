@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pyoxigraph import Literal, QuerySolutions
+from pyoxigraph import Literal, QueryBoolean, QuerySolutions
 
 from lskg.errors import QueryError
 from lskg.kg.queries import bind, list_queries, named_query, prepare
@@ -35,12 +35,16 @@ def test_named_query_runs_and_declares_its_columns(tiny_store, name):
                 params[pname] = tiny_store.select("SELECT ?s WHERE { ?s lskg:usesModel model:LSTM }")[0]["s"]
             elif pname == "concept":
                 params[pname] = MODEL.LSTM
+            elif pname == "graph":
+                params[pname] = tiny_store.named_graphs()[0]
             else:
                 raise AssertionError(f"{name}.rq: no test value for its parameter {pname}")
     result = tiny_store.query(prepare(name, params))
     if isinstance(result, QuerySolutions):
         assert [v.value for v in result.variables] == list(query.columns)
         assert name in MAY_BE_EMPTY or len(list(result)) > 0, f"{name} found nothing on the tiny corpus"
+    elif isinstance(result, QueryBoolean):  # ASK: true on the tiny corpus
+        assert not query.columns and bool(result)
     else:
         assert not query.columns and len(list(result)) > 0
 

@@ -1,4 +1,5 @@
-"""The store: idempotent upserts, atomic rebuilds, and the remote backend answering like the embedded one."""
+"""The store: idempotent upserts, atomic rebuilds, the remote backend answering like the embedded one, and the
+protocol operations (dataset, base IRI, per-graph get/put/post/delete) alike on both."""
 
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ import time
 from pathlib import Path
 
 import pytest
-from pyoxigraph import RdfFormat
+from pyoxigraph import DefaultGraph, Literal, NamedNode, RdfFormat, Triple
 
 from lskg.build import build, ingest
 from lskg.errors import StoreError
 from lskg.kg import open_store
 from lskg.kg.queries import list_queries, named_query
-from lskg.kg.store import RemoteStore, StoreDir
+from lskg.kg.store import EmbeddedStore, RemoteStore, Store, StoreDir
 from lskg.ontology.terms import MODEL
 
 SELECT_FORM = re.compile(r"^\s*SELECT\b", re.IGNORECASE | re.MULTILINE)
@@ -73,30 +74,48 @@ def test_failed_build_leaves_previous_graph(settings, tiny_corpus, monkeypatch):
     assert len(_generations(settings.store)) == 1
 
 
+# A real `lskg build` whose write to disk stops half-way (half the quads loaded and flushed), so the test can
+# SIGKILL it at the worst moment: a new generation exists on disk, `current` not yet swapped.
+HALF_WRITTEN_BUILD = """
+import sys, time
+from lskg.cli import app
+from lskg.kg.store import EmbeddedStore
+
+load = EmbeddedStore.load
+
+def load_half_then_hang(self, quads):
+    if self.path is None:  # the in-memory staging graph
+        return load(self, quads)
+    quads = list(quads)
+    load(self, quads[: len(quads) // 2])
+    self.native.flush()
+    print("half written", flush=True)
+    time.sleep(600)
+
+EmbeddedStore.load = load_half_then_hang
+app(["build", "--corpus", sys.argv[1], "--store", sys.argv[2], "--no-train"])
+"""
+
+
 def test_killed_build_leaves_previous_graph(settings, tiny_corpus, tmp_path):
-    """SIGKILL a real `lskg build` half-way through a large corpus: the old graph is still served."""
+    """SIGKILL a real `lskg build` half-way through writing the new graph: the old graph is still served."""
     build([tiny_corpus], settings)
     with open_store(settings.store) as store:
         before = len(store)
-    big = tmp_path / "big.jsonl"
-    lines = tiny_corpus.read_text().splitlines()
-    with big.open("w") as f:
-        for i in range(4000):
-            rec = json.loads(lines[i % len(lines)])
-            rec.update(id=f"r{i}", doi=None, title=f"{rec['title']} (replicate {i})")
-            f.write(json.dumps(rec) + "\n")
-    proc = subprocess.Popen([sys.executable, "-m", "lskg", "build", "--corpus", str(big), "--store", settings.store],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline and len(_generations(settings.store)) < 2:
-        time.sleep(0.05)
-    assert proc.poll() is None, "the build finished before it could be killed"
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    changed = tmp_path / "changed.jsonl"
+    changed.write_text("".join(line.replace('"title": "', '"title": "Changed: ') + "\n"
+                               for line in tiny_corpus.read_text().splitlines()))
+    proc = subprocess.Popen([sys.executable, "-c", HALF_WRITTEN_BUILD, str(changed), settings.store],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "half written"
+        assert len(_generations(settings.store)) == 2
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
     with open_store(settings.store) as store:
         assert len(store) == before
-        assert len(_titles(store)) == 4
+        assert len(_titles(store)) == 4 and not any(t.startswith("Changed") for t in _titles(store))
     build([tiny_corpus], settings)  # the next build cleans the leftover folder
     assert len(_generations(settings.store)) == 1
 
@@ -185,3 +204,46 @@ def test_a_query_naming_its_dataset_is_not_overridden_by_the_union(tiny_store):
     # a 'from' inside a string literal is not a dataset clause
     text = tiny_store.select("SELECT ?t WHERE { ?s a lskg:Study ; dcterms:title ?t FILTER(!CONTAINS(?t, 'FROM <x>')) }")
     assert len(text) == 4
+
+
+def _graph_protocol(store: Store) -> None:
+    """The Graph Store Protocol's operations as a client sees them, the default graph included."""
+    ex = "https://example.org/"
+    g = NamedNode(ex + "g")
+    a = Triple(NamedNode(ex + "a"), NamedNode(ex + "p"), Literal("one"))
+    b = Triple(NamedNode(ex + "a"), NamedNode(ex + "p"), Literal("two"))
+    assert not store.has_graph(g) and store.has_graph(DefaultGraph())
+    assert store.put_graph(g, [a]) is True  # created
+    assert set(store.get_graph(g)) == {a}
+    assert store.post_graph(g, [b]) is False  # merged into the existing graph
+    assert set(store.get_graph(g)) == {a, b}
+    assert store.put_graph(g, [b]) is False and set(store.get_graph(g)) == {b}  # replaced
+    assert store.dataset().union_default_graph and g in store.dataset().named_graphs
+    store.put_graph(DefaultGraph(), [a])
+    assert set(store.get_graph(DefaultGraph())) == {a}  # the default graph's own triples, not the union
+    union = store.select("SELECT ?o WHERE { ?s ?p ?o }")
+    assert {r["o"].value for r in union} == {"one", "two"}
+    only_g = store.query("SELECT ?o WHERE { ?s ?p ?o }", default_graph=[g])
+    assert [s["o"].value for s in only_g] == ["two"]  # a protocol dataset replaces the union
+    assert store.delete_graph(DefaultGraph()) and set(store.get_graph(DefaultGraph())) == set()
+    assert store.delete_graph(g) is True and not store.has_graph(g) and store.delete_graph(g) is False
+    assert not store.select("SELECT ?o WHERE { ?s ?p ?o }")
+    # The lskg prefixes are predeclared; a relative IRI resolves against the base IRI given.
+    rows = list(store.query("SELECT ?x ?y WHERE { BIND(lskg:Study AS ?x) BIND(<rel> AS ?y) }", base_iri=ex + "b/"))
+    assert rows[0]["x"].value.endswith("/ontology/Study") and rows[0]["y"].value == ex + "b/rel"
+
+
+def test_graph_protocol_operations_embedded() -> None:
+    with EmbeddedStore(None) as store:
+        _graph_protocol(store)
+
+
+def test_graph_protocol_operations_remote(oxigraph_server) -> None:
+    with open_store(oxigraph_server, write=True) as store:
+        assert isinstance(store, RemoteStore)
+        _graph_protocol(store)
+
+
+def test_writes_on_a_read_only_store_are_refused(oxigraph_server) -> None:
+    with open_store(oxigraph_server) as store, pytest.raises(StoreError, match="read-only"):
+        store.put_graph(NamedNode("https://example.org/g"), [])
