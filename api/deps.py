@@ -18,23 +18,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-import pyoxigraph as ox
 from fastapi import Depends, Request
 
 from lskg.api.pool import InlinePool, ProcessPool
-from lskg.api.worker import Job, Limits, QueryJob, Reply
+from lskg.api.worker import DatasetJob, GraphJob, Job, Kind, Limits, QueryJob, Reply
 from lskg.errors import QueryError, StoreError
-from lskg.kg.sparql_text import inspect_sparql
-from lskg.kg.store import Store, StoreDir, open_store
+from lskg.kg.rdf import GraphName, NamedNode, Quad, QueryResult, RdfFormat, Triple, decode
+from lskg.kg.store import DatasetDescription, Store, StoreDir, open_store
 from lskg.settings import Settings
 
 log = logging.getLogger(__name__)
 TRUSTED_MAX_ROWS = 10_000_000
 TRUSTED_MAX_BYTES = 2**31
+_N_TRIPLES = ("N_TRIPLES", "application/n-triples")
 
 
 class PoolStore(Store):
@@ -47,44 +48,58 @@ class PoolStore(Store):
         self.read_only = True  # writes go through AppState.write (SPARQL Update, Graph Store), not here
 
     def call(self, job: Job) -> Reply:
+        """Run a job in the pool; an error reply raises (QueryError for a bad request, else StoreError)."""
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is self.loop:
             raise RuntimeError("PoolStore is called from the event loop; call it from a thread (a sync route)")
-        return asyncio.run_coroutine_threadsafe(self.pool.run(job), self.loop).result()
+        reply = asyncio.run_coroutine_threadsafe(self.pool.run(job), self.loop).result()
+        if not reply.ok:
+            raise (QueryError if reply.kind in (Kind.SYNTAX, Kind.BAD_REQUEST) else StoreError)(
+                f"the graph could not be read: {reply.message}")
+        return reply
 
-    def query(self, sparql: str, *, default_graph: list[ox.NamedNode] | None = None,
-              named_graphs: list[ox.NamedNode] | None = None) -> Any:
-        job = QueryJob(text=sparql, default_graph=tuple(g.value for g in default_graph or ()),
-                       named_graphs=tuple(g.value for g in named_graphs or ()),
-                       results_format=("JSON", "application/sparql-results+json"),
-                       graph_format=("N_TRIPLES", "application/n-triples"), max_rows=TRUSTED_MAX_ROWS,
-                       max_bytes=TRUSTED_MAX_BYTES, trusted=True, has_dataset=inspect_sparql(sparql).has_dataset)
-        reply = self.call(job)
-        if reply[0] != "ok":
-            raise (QueryError if reply[0] in ("syntax", "bad_request") else StoreError)(
-                f"the graph could not be read: {reply[1]}")
-        _, media, body, _rows = reply
-        if media == "application/n-triples":
-            return list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
-        return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    def query(self, sparql: str, *, default_graph: list[NamedNode] | None = None,
+              named_graphs: list[NamedNode] | None = None, base_iri: str | None = None) -> QueryResult:
+        reply = self.call(QueryJob(
+            text=sparql, default_graph=tuple(g.value for g in default_graph or ()),
+            named_graphs=tuple(g.value for g in named_graphs or ()), base_iri=base_iri,
+            results_format=("JSON", "application/sparql-results+json"), graph_format=_N_TRIPLES,
+            max_rows=TRUSTED_MAX_ROWS, max_bytes=TRUSTED_MAX_BYTES, trusted=True))
+        return decode(reply.body, reply.media_type)
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
         self._writable()
 
-    def load(self, quads: Iterable[ox.Quad]) -> None:
+    def load(self, quads: Iterable[Quad]) -> None:
         self._writable()
 
-    def named_graphs(self) -> list[ox.NamedNode]:
-        return [r["g"] for r in self.select("store_named_graphs") if isinstance(r["g"], ox.NamedNode)]
+    def named_graphs(self) -> list[NamedNode]:
+        return list(self.dataset().named_graphs)
 
-    def dump(self, fmt: ox.RdfFormat) -> bytes:
+    def dataset(self) -> DatasetDescription:
+        description: DatasetDescription = self.call(DatasetJob()).value
+        return description
+
+    def has_graph(self, graph: GraphName) -> bool:
+        return bool(self.call(GraphJob("exists", _iri(graph))).value)
+
+    def get_graph(self, graph: GraphName) -> list[Triple]:
+        reply = self.call(GraphJob("get", _iri(graph), graph_format=_N_TRIPLES, max_rows=TRUSTED_MAX_ROWS,
+                                   max_bytes=TRUSTED_MAX_BYTES))
+        return decode(reply.body, reply.media_type)  # type: ignore[return-value]
+
+    def dump(self, fmt: RdfFormat) -> bytes:
         raise StoreError("the API does not dump its store", hint="use /store?graph=... or lskg export")
 
     def __len__(self) -> int:
         return int(self.select("store_quad_count")[0]["n"].value)
+
+
+def _iri(graph: GraphName) -> str | None:
+    return graph.value if isinstance(graph, NamedNode) else None
 
 
 @dataclass
@@ -101,6 +116,12 @@ class AppState:
     """What the server holds for its life: the store's writer lock when updates are enabled."""
     training: Any = None
     """The recommender's background training (``lskg.api.training.Training``), created on first use."""
+    graphs: Any = None
+    """Snapshots and loaded recommenders by graph fingerprint (``lskg.gnn.service.GraphCache``); use
+    ``graph_cache()``."""
+    warming: threading.Thread | None = None
+    """Loads the served generation's recommender beside start-up (``lskg.gnn.service.preload``)."""
+    graphs_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     async def open(cls, settings: Settings) -> AppState:
@@ -109,8 +130,7 @@ class AppState:
                         memory_mib=settings.worker_memory_mib)
         if settings.is_remote:
             remote = open_store(settings, write=settings.allow_update)
-            pool: ProcessPool | InlinePool = InlinePool(_remote_runner(remote), remote.update, timeout=timeout,
-                                                        max_queue=queue, limits=limits)
+            pool: ProcessPool | InlinePool = InlinePool(remote, timeout=timeout, max_queue=queue, limits=limits)
             state = cls(settings, remote, pool)
         else:
             store_dir = StoreDir(settings.store)
@@ -127,12 +147,39 @@ class AppState:
                                      size=settings.query_workers, timeout=timeout, max_queue=queue,
                                      limits=limits, writable=settings.allow_update)
             state.store = PoolStore(state.pool, asyncio.get_running_loop())
+            state.warming = threading.Thread(target=state._preload, name="lskg-preload", daemon=True)
+            state.warming.start()  # beside the workers' start
         try:
             await state.pool.start()
         except BaseException:
             state.resources.close()
             raise
         return state
+
+    def _preload(self) -> None:
+        """Load the recommender of the generation served, when ``lskg build`` saved its snapshot (no graph read,
+        no training), so the first recommendation does not wait for the modules, the concept index or the model."""
+        try:
+            from lskg.api import training  # noqa: F401  (imported here, off the first request's path)
+            from lskg.gnn import service
+
+            with self.graphs_lock:
+                self.graphs = self.graphs or service.GraphCache()
+            if service.preload(self.store, self.settings, self.graphs, self.graph_version):
+                log.info("recommender loaded for %s", self.live)
+        except Exception:  # the first request then does the same work, and reports what fails
+            log.warning("could not preload the recommender", exc_info=True)
+
+    def graph_cache(self) -> Any:
+        """The app's ``GraphCache``, once the start-up preload is done (a first request waits for it rather than
+        doing the same work beside it)."""
+        if self.warming is not None:
+            self.warming.join()
+        from lskg.gnn import service
+
+        with self.graphs_lock:
+            self.graphs = self.graphs or service.GraphCache()
+        return self.graphs
 
     def refresh(self) -> None:
         """Follow a rebuild or an ``lskg add`` (``current`` moved): drop the memos; the workers open the new
@@ -166,6 +213,16 @@ class AppState:
     def generation(self) -> int:
         return self.pool.generation
 
+    @property
+    def graph_version(self) -> str:
+        """Which content the server answers from, known without reading the graph: the generation served (it never
+        changes once built), plus the number of updates made through this server when it takes updates. A remote
+        endpoint is told apart by its quad count (a change that keeps the count goes unnoticed until restart)."""
+        if self.live is None:
+            return f"{self.settings.store}#{len(self.store)}+{self.pool.generation}"
+        return self.live if not self.settings.allow_update or not self.pool.generation else \
+            f"{self.live}+{self.pool.generation}"
+
     async def close(self) -> None:
         if self.training is not None:
             self.training.stop()
@@ -173,17 +230,6 @@ class AppState:
         if not isinstance(self.store, PoolStore):
             self.store.close()
         self.resources.close()
-
-
-def _remote_runner(store: Store) -> Any:
-    def run(job: Any, has_dataset: bool) -> Any:
-        from lskg.ontology.terms import sparql_prefixes
-
-        return store.query(sparql_prefixes() + job.text,
-                           default_graph=[ox.NamedNode(g) for g in job.default_graph] or None,
-                           named_graphs=[ox.NamedNode(g) for g in job.named_graphs] or None)
-
-    return run
 
 
 def get_state(request: Request) -> AppState:

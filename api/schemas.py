@@ -1,10 +1,13 @@
-"""Pydantic models of every REST response (they are the OpenAPI schema)."""
+"""The models of every REST response (they are the OpenAPI schema): pydantic models here, and the records of
+``lskg.records`` that the Python API returns, served as they are."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from lskg import records
 
 FacetName = Literal["model", "data", "landslide_type", "task"]
 
@@ -108,62 +111,11 @@ class Stats(BaseModel):
     used_concepts: dict[str, int] = Field(description="Concepts with at least one study, per facet")
 
 
-# ---- recommendations and gaps (mirror lskg.gnn.service) ---------------------------------------------------
+# ---- recommendations and gaps: the records lskg.gnn.service returns, served as they are --------------------------
+# One definition of each shape (lskg.records); FastAPI builds their schema and serialises them.
 
-class Label(BaseModel):
-    iri: str
-    label: str
-
-
-class SupportingStudy(BaseModel):
-    iri: str
-    title: str
-    year: int | None = None
-
-
-class RankedConcept(BaseModel):
-    iri: str
-    label: str
-    score: float
-    uncertainty: float | None = None
-    support: list[SupportingStudy] = Field(default_factory=list)
-    paths: list[str] = Field(default_factory=list, description="The basis of the score, in words")
-
-
-class RecommendContext(BaseModel):
-    data: list[Label] = Field(default_factory=list)
-    landslide_type: list[Label] = Field(default_factory=list)
-    task: list[Label] = Field(default_factory=list)
-
-
-class Recommendation(BaseModel):
-    context: RecommendContext
-    recommender: str
-    model_version: str
-    families: list[RankedConcept]
-    architectures: list[RankedConcept]
-
-
-class GapConcept(BaseModel):
-    iri: str
-    label: str
-    facet: str
-
-
-class Gap(BaseModel):
-    concepts: list[GapConcept]
-    observed: float
-    plausibility: float
-    gap_score: float
-    why: list[str] = Field(default_factory=list)
-
-
-class GapList(BaseModel):
-    facets: list[str]
-    model_version: str
-    scorer: str | None = Field(None, description="How plausibility was scored")
-    generated: str
-    gaps: list[Gap]
+Recommendation = records.Recommendation
+GapReport = records.GapReport
 
 
 # ---- /ask ------------------------------------------------------------------------------------------------

@@ -19,10 +19,13 @@ import sys
 import tempfile
 import threading
 import time
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from lskg.errors import ModelNotFoundError, StoreError
 from lskg.settings import Settings
+
+if TYPE_CHECKING:
+    from lskg.gnn.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +55,10 @@ class Training:
         """(fingerprint, message) of the last training that failed: not retried for that graph."""
         self._stopped = False
 
-    def ensure(self, store: Any) -> None:
-        """Return when a recommender for this graph is saved; otherwise start (or keep) the one background
-        training and raise ModelNotFoundError (503, Retry-After). Call from a thread, never the event loop."""
-        from lskg.gnn import service
-
-        snap = service.snapshot(store)
+    def ensure(self, snap: Snapshot) -> None:
+        """Return when a recommender for this graph (its snapshot) is saved; otherwise start (or keep) the one
+        background training and raise ModelNotFoundError (503, Retry-After). Call from a thread, never the event
+        loop."""
         if _saved_fingerprint(self.settings) == snap.fingerprint:
             return
         with self._lock:
@@ -75,7 +76,7 @@ class Training:
         raise ModelNotFoundError(f"the recommender for this graph is being trained (started {elapsed:.0f} s ago)",
                                  hint="retry in a few seconds")
 
-    def _start(self, snap: Any) -> None:
+    def _start(self, snap: Snapshot) -> None:
         if self._stopped:
             raise StoreError("the server is stopping")
         self._kill()

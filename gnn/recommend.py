@@ -21,30 +21,51 @@ linking it to the recommendation, plus the hierarchy path.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TypedDict
 
 import numpy as np
 
 from lskg.gnn.snapshot import CONTEXT_FACETS, Snapshot, short_title
 from lskg.gnn.train import Trained
+from lskg.records import (
+    Basis,
+    ConceptRef,
+    Facet,
+    PartEvidence,
+    RankedModel,
+    Recommendation,
+    RecommendationContext,
+    RecommendationEvidence,
+    Relation,
+    SupportingStudy,
+)
 
 SUPPORT = 5
 PART_STUDIES = 5
-RELATIONS = ("exact", "narrower", "broader")
+RELATIONS: tuple[Relation, ...] = ("exact", "narrower", "broader")
 WEIGHT = {"exact": 1.0, "narrower": 1.0, "broader": 0.5}
 """How much a match counts when ranking supporting studies (a broader match is weaker evidence)."""
-FACET_WORDS = {"data": "data source", "landslide_type": "landslide type", "task": "task"}
 
 
-def context_indices(snap: Snapshot, context: dict[str, list[str]]) -> dict[str, set[int]]:
+class PartMatches(TypedDict):
+    """Studies matching one asked concept, by relation (boolean masks over ``snap.studies``)."""
+
+    exact: np.ndarray
+    narrower: np.ndarray
+    broader: np.ndarray
+    narrower_concepts: list[int]
+    broader_concepts: list[int]
+
+
+def context_indices(snap: Snapshot, context: Mapping[Facet, Sequence[str]]) -> dict[Facet, set[int]]:
     """Concept IRIs per facet -> snapshot indices (concepts unknown to the store's graph are left out)."""
     return {f: {snap.concepts[f].index[iri] for iri in context.get(f, []) if iri in snap.concepts[f].index}
             for f in CONTEXT_FACETS}
 
 
-def part_matches(snap: Snapshot, facet: str, c: int) -> dict[str, Any]:
-    """Studies matching one asked concept, by relation (boolean masks over ``snap.studies``), and the broader
-    concepts used."""
+def part_matches(snap: Snapshot, facet: Facet, c: int) -> PartMatches:
+    """Studies matching one asked concept, by relation, and the narrower and broader concepts they state."""
     table = snap.concepts[facet]
     stated = snap.stated(facet)
     exact = stated[:, c].copy()
@@ -60,106 +81,122 @@ def part_matches(snap: Snapshot, facet: str, c: int) -> dict[str, Any]:
             used = hit
             break
         frontier = {b for j in frontier for b in table.broader[j]}
-    return {"exact": exact, "narrower": narrower, "broader": broader, "broader_concepts": used}
+    below_used = [j for j in below if stated[:, j].any()]
+    return {"exact": exact, "narrower": narrower, "broader": broader, "narrower_concepts": below_used,
+            "broader_concepts": used}
 
 
 def _plural(n: int, word: str = "study") -> str:
     return f"{n} {word if n == 1 else word[:-1] + 'ies' if word.endswith('y') else word + 's'}"
 
 
-def evidence(snap: Snapshot, ctx: dict[str, set[int]], *, usable: np.ndarray | None = None) -> dict[str, Any]:
+def _newest(snap: Snapshot, rows: np.ndarray) -> list[int]:
+    return sorted(rows.tolist(), key=lambda n: (-(snap.studies[n].year or 0), n))
+
+
+def evidence(snap: Snapshot, ctx: Mapping[Facet, set[int]], *,
+             usable: np.ndarray | None = None) -> RecommendationEvidence:
     """What the context rests on: per part the studies at the asked, narrower and broader concept; how many
     studies combine all parts; a plain-words summary."""
     usable = snap.usable() if usable is None else usable
-    parts, masks = [], []
+    parts: list[PartEvidence] = []
+    combined_mask = np.zeros(len(snap), dtype=bool)
     for facet in CONTEXT_FACETS:
         for c in sorted(ctx.get(facet, ())):
             m = part_matches(snap, facet, c)
-            m = {**m, **{r: m[r] & usable for r in RELATIONS}}
-            any_match = m["exact"] | m["narrower"] | m["broader"]
-            masks.append((facet, c, m))
-            table = snap.concepts[facet]
-            supporting = []
+            masks = {r: m[r] & usable for r in RELATIONS}
+            any_match = masks["exact"] | masks["narrower"] | masks["broader"]
+            combined_mask = any_match if not parts else combined_mask & any_match
+            supporting: list[SupportingStudy] = []
             for r in RELATIONS:
-                rows = np.flatnonzero(m[r])
-                rows = sorted(rows.tolist(), key=lambda n: (-(snap.studies[n].year or 0), n))
-                supporting += [_study(snap, n, relation=r) for n in rows[:PART_STUDIES - len(supporting)]]
-            parts.append({"facet": facet, "iri": table.iris[c], "label": table.labels[c],
-                          "studies": int(any_match.sum()), **{r: int(m[r].sum()) for r in RELATIONS},
-                          "broader_concepts": [table.labels[j] for j in m["broader_concepts"]],
-                          "supporting": supporting})
-    combined_mask = np.ones(len(snap), dtype=bool) if masks else np.zeros(len(snap), dtype=bool)
-    for _, _, m in masks:
-        combined_mask &= m["exact"] | m["narrower"] | m["broader"]
-    combined_mask &= usable
+                rows = _newest(snap, np.flatnonzero(masks[r]))[:PART_STUDIES - len(supporting)]
+                supporting += [_study(snap, n, relation=r) for n in rows]
+            table = snap.concepts[facet]
+            parts.append(PartEvidence(facet, table.iris[c], table.labels[c], int(any_match.sum()),
+                                      int(masks["exact"].sum()), int(masks["narrower"].sum()),
+                                      int(masks["broader"].sum()),
+                                      tuple(table.labels[j] for j in m["narrower_concepts"]
+                                            if (snap.stated(facet)[:, j] & masks["narrower"]).any()),
+                                      tuple(table.labels[j] for j in m["broader_concepts"]), tuple(supporting)))
     combined = np.flatnonzero(combined_mask)
-    basis = "none" if not parts or all(p["studies"] == 0 for p in parts) else (
-        "combined" if len(combined) and len(parts) > 1 else "parts")
-    if len(parts) == 1 and parts[0]["studies"]:
+    basis: Basis
+    if not parts or all(p.studies == 0 for p in parts):
+        basis = "none"
+    elif len(combined):
         basis = "combined"
-    return {"parts": parts, "combined": int(len(combined)),
-            "combined_studies": [_study(snap, int(n)) for n in
-                                 sorted(combined.tolist(), key=lambda n: (-(snap.studies[n].year or 0), n))[:SUPPORT]],
-            "basis": basis, "summary": _summary(parts, len(combined), basis)}
+    else:
+        basis = "parts"
+    return RecommendationEvidence(tuple(parts), int(len(combined)),
+                                  tuple(_study(snap, n) for n in _newest(snap, combined)[:SUPPORT]), basis,
+                                  _summary(parts, len(combined), basis))
 
 
-def _part_words(p: dict[str, Any]) -> str:
-    if not p["studies"]:
-        return f"no study for {p['label']} (nor at a narrower or broader concept)"
-    bits = [f"{p['exact']} at {p['label']}"]
-    if p["narrower"]:
-        bits.append(f"{p['narrower']} at a narrower concept")
-    if p["broader"]:
-        bits.append(f"{p['broader']} only at the broader {' / '.join(p['broader_concepts'])}")
-    return f"{_plural(p['studies'])} for {p['label']} ({', '.join(bits)})"
+def _part_words(p: PartEvidence) -> str:
+    """``12 InSAR studies (10 at InSAR, 2 at a narrower concept)``."""
+    if not p.studies:
+        return f"no {p.label} study (nor one at a narrower or broader concept)"
+    bits = [f"{p.exact} at {p.label}"]
+    if p.narrower:
+        bits.append(f"{p.narrower} at the narrower {' / '.join(p.narrower_concepts)}")
+    if p.broader:
+        bits.append(f"{p.broader} only at the broader {' / '.join(p.broader_concepts)}")
+    return f"{_plural(p.studies, f'{p.label} study')} ({', '.join(bits)})"
 
 
-def _summary(parts: list[dict[str, Any]], combined: int, basis: str) -> str:
+def _summary(parts: list[PartEvidence], combined: int, basis: Basis) -> str:
     if not parts:
         return ("No context was given: the ranking is how often each model is used across the graph, not a "
                 "recommendation for a setting.")
-    labels = [p["label"] for p in parts]
+    labels = [p.label for p in parts]
     if basis == "none":
         return (f"No study in the graph uses {' or '.join(labels)}, at the asked concept or a narrower or broader "
                 "one: the ranking below is only how often each model is used overall, not evidence for this "
                 "context.")
-    rest = "; ".join(_part_words(p) for p in parts)
+    rest = _and([_part_words(p) for p in parts])
     if combined == 0:
-        return (f"No study in the graph combines {' with '.join(labels)}; this rests on the parts separately: "
-                f"{rest}.")
-    missing = [p["label"] for p in parts if p["studies"] == 0]
+        return f"No study in the graph combines {' with '.join(labels)}; this rests on {rest}."
+    missing = [p.label for p in parts if p.studies == 0]
     tail = f" No study at all uses {' or '.join(missing)}." if missing else ""
     if len(parts) == 1:
         return f"This rests on {rest}.{tail}"
     return f"{_plural(combined)} in the graph combine {' with '.join(labels)}; by part: {rest}.{tail}"
 
 
-def _study(snap: Snapshot, n: int, **extra: Any) -> dict[str, Any]:
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{'; '.join(items[:-1])} and {items[-1]}"
+
+
+def _study(snap: Snapshot, n: int, *, relation: Relation | None = None,
+           matches: Sequence[str] = ()) -> SupportingStudy:
     s = snap.studies[n]
-    return {"iri": s.iri, "title": s.title, "short_title": short_title(s.title), "year": s.year, **extra}
+    return SupportingStudy(s.iri, s.title, short_title(s.title), s.year, relation, tuple(matches))
 
 
-def recommend(trained: Trained, context: dict[str, list[str]], *, top: int = 10) -> dict[str, Any]:
+def recommend(trained: Trained, context: Mapping[Facet, Sequence[ConceptRef]], *, top: int = 10) -> Recommendation:
+    """Rank every model family and architecture for the context (concepts per facet), with the evidence."""
     snap = trained.snapshot
-    ctx = context_indices(snap, context)
+    ctx = context_indices(snap, {f: [c.iri for c in context.get(f, ())] for f in CONTEXT_FACETS})
     pred = trained.recommender.predict(snap, [ctx])
     ev = evidence(snap, ctx)
     score, std = pred.score[0].copy(), pred.std[0].copy()
-    if ev["basis"] == "none":
+    if ev.basis == "none":
         # no study behind any part: the scores are the families' overall shares, stated as such
         y = snap.model_matrix(np.flatnonzero(snap.usable()))
         score = (y.sum(0) + 1.0) / (len(y) + 2.0)
         std = np.sqrt(score * (1 - score))
     matches = [(facet, c, part_matches(snap, facet, c)) for facet in CONTEXT_FACETS for c in sorted(ctx[facet])]
-    out: dict[str, Any] = {"evidence": ev, "summary": ev["summary"], "basis": ev["basis"]}
-    for level, key in (("family", "families"), ("architecture", "architectures")):
+    ranked: dict[str, tuple[RankedModel, ...]] = {}
+    for level in ("family", "architecture"):
         cand = snap.level_indices(level)
         order = cand[np.lexsort((cand, -score[cand]))][:top]
-        out[key] = [_item(snap, matches, int(m), float(score[m]), float(std[m]), ev["basis"]) for m in order]
-    return out
+        ranked[level] = tuple(_item(snap, matches, int(m), float(score[m]), float(std[m]), ev.basis) for m in order)
+    return Recommendation(
+        RecommendationContext(**{f: tuple(context.get(f, ())) for f in CONTEXT_FACETS}),
+        trained.artifact.recommender, trained.artifact.model_version, ev, ranked["family"], ranked["architecture"])
 
 
-def _item(snap: Snapshot, matches: list, m: int, score: float, std: float, basis: str) -> dict[str, Any]:
+def _item(snap: Snapshot, matches: list[tuple[Facet, int, PartMatches]], m: int, score: float, std: float,
+          basis: Basis) -> RankedModel:
     table = snap.model
     uses = (snap.incidence[:, snap.columns[("model", m)]] > 0) & snap.usable()
     weight = np.zeros(len(snap))
@@ -182,6 +219,5 @@ def _item(snap: Snapshot, matches: list, m: int, score: float, std: float, basis
         paths.append(f"{table.labels[m]} is a kind of {table.labels[f]}")
     candidates = np.flatnonzero(uses & (weight > 0))
     ranked = sorted(candidates.tolist(), key=lambda n: (-weight[n], -(snap.studies[n].year or 0), n))[:SUPPORT]
-    return {"iri": table.iris[m], "label": table.labels[m], "score": round(score, 6), "uncertainty": round(std, 6),
-            "support": [_study(snap, n, matches=matched[n]) for n in ranked], "paths": paths,
-            "confident": basis != "none"}
+    return RankedModel(table.iris[m], table.labels[m], round(score, 6), round(std, 6),
+                       tuple(_study(snap, n, matches=matched[n]) for n in ranked), tuple(paths), basis != "none")

@@ -16,9 +16,11 @@ import functools
 import hashlib
 import logging
 import math
+import pickle
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +29,7 @@ from pyoxigraph import Literal
 from lskg.kg.store import Store
 from lskg.ontology.terms import FACET_PROPERTIES, FACET_SCHEMES
 from lskg.records import FACETS, Facet
+from lskg.settings import Settings
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -42,8 +45,10 @@ EDGE_NAMES = {"model": "uses_model", "data": "uses_data", "landslide_type": "tar
 """PyG edge-type names of the study-level facts (snake_case of the lskg properties)."""
 YEAR0, YEAR_SPAN = 2015, 10.0
 
-_PROPERTY_FACET = {prop.value: facet for facet, prop in FACET_PROPERTIES.items()}
-_SCHEME_FACET = {scheme.value: facet for facet, scheme in FACET_SCHEMES.items()}
+_PROPERTY_FACET: dict[str, Facet] = {FACET_PROPERTIES[f].value: f for f in FACETS}
+_SCHEME_FACET: dict[str, Facet] = {FACET_SCHEMES[f].value: f for f in FACETS}
+_TYPICAL_FACET: dict[str, Facet] = {"typicalData": "data", "typicalLandslideType": "landslide_type",
+                                    "typicalTask": "task"}
 _CITATION = re.compile(r"^(.{3,80}?\(\d{4}[a-z]?\))\s*:")
 
 
@@ -169,8 +174,7 @@ class Snapshot:
         typical: dict[int, dict[Facet, set[int]]] = {}
         for row in store.select("gnn_correspondences"):
             family, concept = row["family"].value, row["concept"].value
-            facet = {"typicalData": "data", "typicalLandslideType": "landslide_type",
-                     "typicalTask": "task"}[row["property"].value.rsplit("/", 1)[-1]]
+            facet = _TYPICAL_FACET[row["property"].value.rsplit("/", 1)[-1]]
             if family in tables["model"].index and concept in tables[facet].index:
                 per = typical.setdefault(tables["model"].index[family], {f: set() for f in CONTEXT_FACETS})
                 per[facet].add(tables[facet].index[concept])
@@ -197,6 +201,10 @@ class Snapshot:
             stated = {f: sorted(self.concepts[f].iris[i] for i in self.facts[f][n]) for f in FACETS}
             h.update(f"S|{s.iri}|{s.year}|{stated}\n".encode())
         return h.hexdigest()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the derived matrices (``incidence``, ``pair_counts``, ...): they are rebuilt on use."""
+        return {k: v for k, v in self.__dict__.items() if k not in _DERIVED}
 
     # --- views -------------------------------------------------------------------------------------------------
 
@@ -232,7 +240,7 @@ class Snapshot:
             y[row, list(self.closure["model"][n])] = 1.0
         return y
 
-    def context_matrix(self, contexts: Sequence[dict[Facet, Iterable[int]]]) -> np.ndarray:
+    def context_matrix(self, contexts: Sequence[Mapping[Facet, Iterable[int]]]) -> np.ndarray:
         """Binary (contexts x context features) matrix, closed over skos:broader; features are the concepts of
         the three context facets, laid out facet after facet (``feature_offsets``)."""
         offsets = self.feature_offsets()
@@ -244,7 +252,8 @@ class Snapshot:
         return x
 
     def feature_offsets(self) -> dict[str, int]:
-        offsets, total = {}, 0
+        offsets: dict[str, int] = {}
+        total = 0
         for facet in CONTEXT_FACETS:
             offsets[facet] = total
             total += len(self.concepts[facet])
@@ -320,6 +329,49 @@ class Snapshot:
                     else:
                         g.add_edge(nodes[a], nodes[b], weight=1)
         return g
+
+
+_DERIVED = frozenset({"_usable", "_stated", "columns", "incidence", "pair_counts"})
+"""Memos of a snapshot, recomputed from its facts when needed."""
+SAVED_FORMAT = 1
+SAVED_FILE = "snapshot.pkl"
+"""The snapshot of the graph the recommender was last trained on, in ``Settings.artifact_dir``."""
+
+
+def saved_path(settings: Settings) -> Path:
+    return settings.artifact_dir / SAVED_FILE
+
+
+def graph_version(store: Store) -> str | None:
+    """An identity of the graph a store handle reads that changes whenever its content does, found without
+    reading the graph: the data folder of an on-disk generation opened read-only (a generation is written once,
+    by ``lskg build`` or ``lskg add``, and never changed after); None for anything else (an in-memory or writable
+    store, a remote endpoint), whose snapshot must be read to be known."""
+    path = getattr(store, "path", None)
+    return path.name if store.read_only and isinstance(path, Path) else None
+
+
+def save(snap: Snapshot, path: Path, version: str) -> None:
+    """Keep the snapshot of the graph version ``version`` at ``path`` (written whole, then renamed into place),
+    so a server that opens that version later loads it instead of reading the graph through SPARQL."""
+    tmp = path.with_name(path.name + ".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_bytes(pickle.dumps((SAVED_FORMAT, version, snap), protocol=pickle.HIGHEST_PROTOCOL))
+    tmp.replace(path)
+
+
+def load(path: Path, version: str) -> Snapshot | None:
+    """The snapshot saved for the graph version ``version``, or None when none was saved for it. The file is the
+    project's own (written by ``lskg build`` next to the trained recommender, like its weights)."""
+    try:
+        saved_format, saved_version, snap = pickle.loads(path.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as exc:
+        if not isinstance(exc, FileNotFoundError):
+            log.warning("ignoring the saved snapshot %s: %s", path, exc)
+        return None
+    if saved_format != SAVED_FORMAT or saved_version != version or not isinstance(snap, Snapshot):
+        return None
+    return snap
 
 
 def short_title(title: str, width: int = 80) -> str:

@@ -7,14 +7,14 @@ scorer; the evaluation is stored as the artefact's metrics.json. A named recomme
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from lskg.gnn import artifacts
+from lskg.gnn import snapshot as snapshots
 from lskg.gnn.registry import DEPLOYED_OPTIONS, Recommender, create
 from lskg.gnn.snapshot import Snapshot
 from lskg.kg.store import Store
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 # 69 s at 10k studies on a busy 2-core machine, over the one-minute budget); the evaluation scores it as deployed.
 DEPLOYED = DEPLOYED_OPTIONS
 MIN_TEST, MIN_TRAIN = 5, 10
+Progress = Callable[[str, int, int | None], None]
+"""``progress(stage, done, total)``: called as a long step advances."""
 
 
 @dataclass
@@ -56,7 +58,7 @@ class Trained:
 
 
 def select(snap: Snapshot, *, seeds: int = 5, split_year: int | None = None,
-           progress: Callable[[str, int, int | None], None] | None = None) -> dict[str, Any]:
+           progress: Progress | None = None) -> dict[str, Any]:
     """The evaluation that decides the default recommender and the gap scorer (or why it could not run)."""
     from lskg.gnn import evaluate as ev
 
@@ -74,46 +76,33 @@ def select(snap: Snapshot, *, seeds: int = 5, split_year: int | None = None,
     return ev.public(report)
 
 
-def train_for_store(store: Store, settings: Settings,
-                    progress: Callable[[str, int, int | None], None] | None = None, *,
+def train_for_store(store: Store, settings: Settings, progress: Progress | None = None, *,
                     recommender: str = "auto", seeds: int = 3, split_year: int | None = None) -> Trained:
     """Train the recommender for a store's graph outside any request and save it next to the store: what
     ``lskg build`` calls after writing the graph, and what ``lskg train`` runs. ``progress(stage, done, total)``
-    is called as the evaluation advances; without one a rich progress bar is drawn on stderr. Logs (and returns,
-    as ``Trained.sentence``) one plain sentence on which model was chosen and why."""
-    with contextlib.ExitStack() as stack:
-        if progress is None:
-            progress = stack.enter_context(_progress_bar("training the recommender"))
-        progress("reading the graph", 0, 1)
-        snap = Snapshot.from_store(store)
-        progress("reading the graph", 1, 1)
-        model = train(snap, settings, recommender=recommender, seeds=seeds, split_year=split_year,
-                      progress=progress)
+    is called as the work advances (the CLI draws its progress bar with it). Logs (and returns, as
+    ``Trained.sentence``) one plain sentence on which model was chosen and why.
+
+    When the store is an on-disk generation (``snapshot.graph_version``), the snapshot read here is saved too,
+    so the first request of a server on that generation neither reads the graph nor waits for it."""
+    report = progress or (lambda stage, done, total: None)
+    report("reading the graph", 0, 1)
+    snap = Snapshot.from_store(store)
+    report("reading the graph", 1, 1)
+    model = train(snap, settings, recommender=recommender, seeds=seeds, split_year=split_year, progress=progress)
+    version = snapshots.graph_version(store)
+    if version is not None:
+        try:
+            snapshots.save(snap, snapshots.saved_path(settings), version)
+        except OSError as exc:
+            log.warning("could not save the graph's snapshot (%s); a server will read the graph instead", exc)
     log.info("%s", model.sentence)
     return model
 
 
-@contextlib.contextmanager
-def _progress_bar(description: str) -> Iterator[Callable[[str, int, int | None], None]]:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True, disable=not console.is_terminal) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(stage: str, done: int, total: int | None) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(f"{description}: {stage}", total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield update
-
-
 def train(snap: Snapshot, settings: Settings, *, recommender: str = "auto", seeds: int = 5,
           split_year: int | None = None, save: bool = True,
-          progress: Callable[[str, int, int | None], None] | None = None) -> Trained:
+          progress: Progress | None = None) -> Trained:
     if recommender == "auto":
         metrics = select(snap, seeds=seeds, split_year=split_year, progress=progress)
         chosen, gap_scorer = metrics["default"]["recommender"], metrics["gap_scorer"]

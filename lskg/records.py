@@ -1,7 +1,7 @@
 """The typed records that travel between packages.
 
     extract  --(Study, StudyFacts[Fact(Evidence)], Metric)-->  kg.mapping  --quads-->  Store
-    gnn      --(Context -> Recommendation, Gap)-->  cli / api
+    gnn      --(context -> Recommendation, GapReport[Gap])-->  cli / api (the API serves these records as they are)
 
 Facet names are the keys used in JSON output and the API: ``model``, ``data``, ``landslide_type``, ``task``.
 """
@@ -140,10 +140,139 @@ class StudyFacts:
     place_evidence: Evidence | None = None
 
 
-@dataclass(frozen=True)
-class Context:
-    """A recommendation query: concept IRIs per facet (any may be empty)."""
+# --- what gnn/ answers (service.recommend, service.gaps): the CLI renders these, the API's schemas are these ---
 
-    data: tuple[str, ...] = ()
-    landslide_type: tuple[str, ...] = ()
-    task: tuple[str, ...] = ()
+Relation = Literal["exact", "narrower", "broader"]
+"""How a study matches an asked concept: it states it, a narrower one (asked InSAR, it used SBAS-InSAR), or only
+the nearest broader one any study states (asked InSAR time series, it says InSAR: weaker evidence)."""
+
+Basis = Literal["combined", "parts", "none"]
+"""What a recommendation rests on: studies that combine every part of the context, only studies of the parts
+separately, or no study at all (the ranking is then each model's overall share)."""
+
+
+@dataclass(frozen=True)
+class ConceptRef:
+    """An ontology concept as answers name it."""
+
+    iri: str
+    label: str
+    facet: Facet
+
+
+@dataclass(frozen=True)
+class SupportingStudy:
+    """A study a recommendation rests on."""
+
+    iri: str
+    title: str
+    short_title: str
+    """The title shortened at a word boundary (never mid-word), for one-line displays."""
+    year: int | None = None
+    relation: Relation | None = None
+    """For the studies of one context part: how the study matches the asked concept."""
+    matches: tuple[str, ...] = ()
+    """For the studies behind a recommended model: the context parts it matches (``InSAR (broader)``)."""
+
+
+@dataclass(frozen=True)
+class PartEvidence:
+    """The studies behind one part of the context (one asked data source, landslide type or task)."""
+
+    facet: Facet
+    iri: str
+    label: str
+    studies: int
+    """Studies matching the part at any relation (``exact + narrower + broader``)."""
+    exact: int
+    narrower: int
+    broader: int
+    narrower_concepts: tuple[str, ...]
+    """Labels of the narrower concepts the ``narrower`` studies state."""
+    broader_concepts: tuple[str, ...]
+    """Labels of the broader concepts the ``broader`` studies state."""
+    supporting: tuple[SupportingStudy, ...]
+    """A few of them, exact before narrower before broader, newest first."""
+
+
+@dataclass(frozen=True)
+class RecommendationEvidence:
+    """What a recommendation rests on: each part of the context, the studies combining every part, in words."""
+
+    parts: tuple[PartEvidence, ...]
+    combined: int
+    """Studies that match every part (at any relation)."""
+    combined_studies: tuple[SupportingStudy, ...]
+    basis: Basis
+    summary: str
+    """One plain paragraph: "No study in the graph combines InSAR with creeping; this rests on ...\""""
+
+
+@dataclass(frozen=True)
+class RankedModel:
+    """One recommended model family or architecture."""
+
+    iri: str
+    label: str
+    score: float
+    uncertainty: float
+    support: tuple[SupportingStudy, ...]
+    """Studies that used it with the most matching context parts."""
+    paths: tuple[str, ...]
+    """The basis of the score in words: per part, how many studies link it to this model; the hierarchy."""
+    confident: bool
+    """False when no study supports the context (the score is then the model's overall share)."""
+
+
+@dataclass(frozen=True)
+class RecommendationContext:
+    """The context as understood: concepts per facet."""
+
+    data: tuple[ConceptRef, ...] = ()
+    landslide_type: tuple[ConceptRef, ...] = ()
+    task: tuple[ConceptRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """Model families and architectures ranked for a context, with the evidence they rest on."""
+
+    context: RecommendationContext
+    recommender: str
+    model_version: str
+    evidence: RecommendationEvidence
+    families: tuple[RankedModel, ...]
+    architectures: tuple[RankedModel, ...]
+
+    @property
+    def summary(self) -> str:
+        return self.evidence.summary
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A plausible but understudied combination of a model family with concepts of other facets."""
+
+    concepts: tuple[ConceptRef, ...]
+    observed: int
+    """Studies that already combine them."""
+    plausibility: float
+    gap_score: float
+    kind: Literal["white spot", "thin spot"]
+    why: tuple[str, ...]
+    """Its evidence in words: shared neighbouring concepts, pair counts, the hierarchy."""
+    uncertainty: float = 0.0
+    learned: float = 0.0
+    """The learned gap scorer's probability that the combination is studied next."""
+
+
+@dataclass(frozen=True)
+class GapReport:
+    """Ranked gaps over some facets, from one trained model."""
+
+    facets: tuple[Facet, ...]
+    model_version: str
+    scorer: str
+    """How plausibility was scored."""
+    generated: str
+    gaps: tuple[Gap, ...]

@@ -23,8 +23,8 @@ def test_seed_review_graph_recommends_rnn_for_insar_creeping_displacement(seed_t
     # With co-occurrence as the default (chosen on the real corpus, docs/recommendation.md) the seed graph ranks
     # CNN first and RNN second for this context: the review's CNN studies share InSAR with it. RNN must stay in
     # the top two, with the studies behind it.
-    top = [f["label"] for f in answer["families"][:2]]
+    top = [f.label for f in answer.families[:2]]
     assert "recurrent neural network" in top, top
-    rnn = next(f for f in answer["families"] if f["label"] == "recurrent neural network")
-    assert rnn["support"], "the recommendation names the studies behind it"
-    assert all(study["iri"].startswith("https://") and study["title"] for study in rnn["support"])
+    rnn = next(f for f in answer.families if f.label == "recurrent neural network")
+    assert rnn.support, "the recommendation names the studies behind it"
+    assert all(study.iri.startswith("https://") and study.title for study in rnn.support)

@@ -4,8 +4,9 @@ that need it, so ``lskg query`` never loads it."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -13,8 +14,13 @@ from rich.table import Table
 from lskg.cli._app import JsonOption, StoreOption, app, err, evaluate_app, get_settings, out, progress_bar
 from lskg.errors import ConfigError
 
+if TYPE_CHECKING:
+    from lskg.kg.store import Store
+    from lskg.records import Recommendation
+    from lskg.settings import Settings
 
-def _open(settings, *, write: bool = False):
+
+def _open(settings: Settings, *, write: bool = False) -> Store:
     from lskg.kg import open_store
 
     return open_store(settings, write=write)
@@ -63,37 +69,49 @@ def recommend(
     store: StoreOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Recommend model families and architectures for a context, with evidence.
+    """Recommend model families and architectures for a context, with the studies they rest on.
 
     Example:
 
       lskg recommend --data "InSAR time series" --landslide-type creeping --task "displacement prediction"
     """
     from lskg.gnn import service
-    from lskg.gnn.snapshot import short_title
 
     settings = get_settings(store)
     with _open(settings) as handle:
         result = service.recommend(handle, settings, data=_split(data), landslide_type=_split(landslide_type),
                                    task=_split(task), top=top)
     if json_out:
-        out.print_json(json.dumps(result))
+        out.print_json(json.dumps(asdict(result)))
         return
-    ctx = "; ".join(f"{f}: {', '.join(c['label'] for c in cs)}" for f, cs in result["context"].items() if cs)
-    out.print(f"context: {ctx or '(none)'}   recommender: {result['recommender']} ({result['model_version']})")
-    out.print(result["summary"], markup=False)
-    for part in result["evidence"]["parts"]:
-        for s in part["supporting"][:3]:
-            out.print(f"  {part['label']} [{s['relation']}]: {s['short_title']} ({s['year']})", markup=False)
-    for key in ("families", "architectures"):
-        table = Table(title=key, show_lines=False)
+    _print_recommendation(result)
+
+
+def _print_recommendation(result: Recommendation) -> None:
+    from lskg.gnn.snapshot import short_title
+
+    ctx = result.context
+    parts = [f"{name}: {', '.join(c.label for c in concepts)}" for name, concepts in
+             (("data", ctx.data), ("landslide type", ctx.landslide_type), ("task", ctx.task)) if concepts]
+    out.print(f"context: {'; '.join(parts) or '(none)'}   recommender: {result.recommender} "
+              f"({result.model_version})", markup=False)
+    out.print(result.evidence.summary, markup=False)
+    for part in result.evidence.parts:
+        narrower = f" ({', '.join(part.narrower_concepts)})" if part.narrower else ""
+        broader = f" ({' / '.join(part.broader_concepts)})" if part.broader else ""
+        out.print(f"{part.label}: {part.exact} studies at it, {part.narrower} at a narrower concept{narrower}, "
+                  f"{part.broader} at a broader one{broader}", markup=False)
+        for s in part.supporting[:3]:
+            out.print(f"  [{s.relation}] {s.short_title} ({s.year or 'n.d.'})", markup=False)
+    for title, items in (("families", result.families), ("architectures", result.architectures)):
+        table = Table(title=title, show_lines=False)
         for col in ("#", "concept", "score", "+/-", "evidence"):
             table.add_column(col)
-        for n, item in enumerate(result[key], 1):
-            studies = "; ".join(f"{short_title(s['title'], 60)} ({s['year']})" for s in item["support"][:2])
-            score = f"{item['score']:.3f}" if item.get("confident", True) else f"({item['score']:.3f} overall)"
-            table.add_row(str(n), item["label"], score, f"{item['uncertainty']:.3f}",
-                          "\n".join([*item["paths"][:3], studies] if studies else item["paths"][:3]))
+        for n, item in enumerate(items, 1):
+            studies = "; ".join(f"{short_title(s.title, 60)} ({s.year or 'n.d.'})" for s in item.support[:2])
+            score = f"{item.score:.3f}" if item.confident else f"({item.score:.3f} overall)"
+            table.add_row(str(n), item.label, score, f"{item.uncertainty:.3f}",
+                          "\n".join([*item.paths[:3], studies] if studies else item.paths[:3]))
         out.print(table)
 
 
@@ -114,26 +132,29 @@ def gaps(
     chosen = tuple(f.strip() for f in facets.split(",") if f.strip())
     if plot is not None and len(chosen) != 2:
         raise ConfigError("--plot draws pairs only", hint="use --facets model,data (or model,task ...)")
-    fmt = plot.suffix.lstrip(".").lower() if plot else None
+    fmt = plot.suffix.lstrip(".").lower() if plot else ""
     if plot is not None and fmt not in ("png", "svg", "html"):
         raise ConfigError(f"cannot draw a gap map as {plot.name!r}", hint="use a .png, .svg or .html file")
     with _open(settings, write=write_back) as handle:
-        result = service.gaps(handle, settings, facets=chosen, top=top)
+        cache = service.GraphCache()
+        result = service.gaps(handle, settings, facets=chosen, top=top, cache=cache)
         if plot is not None:
-            plot.write_bytes(service.gap_map(handle, settings, rows=chosen[0], cols=chosen[1], fmt=fmt))
+            drawn = service.gap_map(handle, settings, rows=chosen[0], cols=chosen[1], fmt=fmt, cache=cache)
+            assert isinstance(drawn, bytes)
+            plot.write_bytes(drawn)
             err.print(f"gap map written to {plot}")
         if write_back:
             n = service.write_gaps(handle, settings, result)
             err.print(f"{n} gaps written to the store (graph gaps)")
     if json_out:
-        out.print_json(json.dumps(result))
+        out.print_json(json.dumps(asdict(result)))
         return
-    table = Table(title=f"gaps: {' x '.join(chosen)} (scorer {result['scorer']}, {result['model_version']})")
+    table = Table(title=f"gaps: {' x '.join(chosen)} (scorer {result.scorer}, {result.model_version})")
     for col in ("#", "combination", "studies", "plausibility", "gap", "why"):
         table.add_column(col)
-    for n, gap in enumerate(result["gaps"], 1):
-        table.add_row(str(n), " x ".join(c["label"] for c in gap["concepts"]), str(gap["observed"]),
-                      f"{gap['plausibility']:.3f}", f"{gap['gap_score']:.3f}", "\n".join(gap["why"][:2]))
+    for n, gap in enumerate(result.gaps, 1):
+        table.add_row(str(n), " x ".join(c.label for c in gap.concepts), str(gap.observed),
+                      f"{gap.plausibility:.3f}", f"{gap.gap_score:.3f}", "\n".join(gap.why[:2]))
     out.print(table)
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import until_trained
+from lskg.api import create_app
+from tests.api.conftest import api_settings, until_trained
 
 
 def test_studies_list_filters_and_paging(client: TestClient) -> None:
@@ -87,6 +91,16 @@ def test_recommender_endpoints(client: TestClient) -> None:
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["families"] and all("score" in f and "support" in f for f in body["families"])
+    # what the recommendation rests on: per part, the studies at the asked, narrower and broader concepts
+    parts = body["evidence"]["parts"]
+    assert [(p["facet"], p["label"]) for p in parts] == [("data", "InSAR"), ("task", "displacement prediction")]
+    for part in parts:
+        assert part["studies"] == part["exact"] + part["narrower"] + part["broader"]
+        assert all(s["title"] and s["relation"] in ("exact", "narrower", "broader") for s in part["supporting"])
+    assert parts[0]["studies"] >= 1 and parts[0]["supporting"]
+    assert body["evidence"]["summary"] and body["evidence"]["basis"] in ("combined", "parts")
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert {"evidence", "families", "context"} <= set(schema["Recommendation"]["properties"])
     assert client.get("/recommend", params={"data": "NoSuchData"}).status_code == 400
     gaps = client.get("/gaps", params={"facets": ["model", "data"], "top": 5})
     assert gaps.status_code == 200 and len(gaps.json()["gaps"]) <= 5
@@ -111,3 +125,26 @@ def test_openapi_documents_every_endpoint(client: TestClient) -> None:
     for path in ("/sparql", "/sparql/check", "/studies", "/studies/{id}", "/concepts", "/concepts/{id}", "/stats",
                  "/recommend", "/gaps", "/gaps/map", "/table", "/ask", "/ontology"):
         assert path in schema["paths"], path
+
+
+def test_first_recommend_after_a_build_reads_no_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`lskg build` trains the recommender and saves the graph's snapshot; a server on that generation answers its
+    first /recommend from them, without reading the graph through SPARQL or training."""
+    from lskg.build import build
+    from lskg.gnn.snapshot import Snapshot
+    from lskg.gnn.train import train_for_store
+    from lskg.kg import open_store
+
+    settings = api_settings(str(tmp_path / "store"))
+    build([Path(__file__).resolve().parents[1] / "data" / "tiny_corpus.jsonl"], settings, check=False)
+    with open_store(settings.store) as store:
+        train_for_store(store, settings, recommender="cooccurrence")  # what `lskg build` runs after writing
+
+    def no_reading(store: object) -> None:
+        raise AssertionError("the first request read the graph")
+
+    monkeypatch.setattr(Snapshot, "from_store", no_reading)
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/recommend", params={"data": "InSAR", "task": "displacement prediction"})
+        assert response.status_code == 200, response.text
+        assert response.json()["evidence"]["parts"][0]["label"] == "InSAR"

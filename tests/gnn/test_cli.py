@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 
 from lskg.build import DEFAULT_CORPUS
 from lskg.cli import app
-from lskg.gnn import service
 from lskg.kg.store import StoreDir
 
 from .conftest import make_store
@@ -23,7 +22,6 @@ def disk_store(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "store"
     with StoreDir(path).rebuild() as store:
         store.load(make_store(160, seed=7).native.quads_for_pattern(None, None, None, None))
-    service.clear_cache()
     return path
 
 
@@ -39,8 +37,15 @@ def test_cli_train_recommend_gaps_table(disk_store, tmp_path):
     out = json.loads(invoke("recommend", "--store", s, "--data", "InSAR time series", "--landslide-type",
                             "slow-moving", "--task", "displacement prediction", "--json").stdout)
     assert out["families"][0]["iri"].endswith("/RNN")
-    text = invoke("recommend", "--store", s, "--data", "GNSS").stdout
-    assert "families" in text
+    parts = out["evidence"]["parts"]
+    assert [p["label"] for p in parts] == ["InSAR time series", "slow-moving landslide", "displacement prediction"]
+    assert parts[0]["supporting"][0]["title"] and parts[0]["supporting"][0]["relation"] in ("exact", "narrower",
+                                                                                             "broader")
+    text = invoke("recommend", "--store", s, "--data", "InSAR time series", "--landslide-type", "slow-moving").stdout
+    assert "families" in text and out["recommender"] in text
+    # the evidence: per part the studies at the asked, narrower and broader concepts, and a few titles
+    assert f"InSAR time series: {parts[0]['exact']} studies at it, {parts[0]['narrower']} at a narrower" in text
+    assert f"[{parts[0]['supporting'][0]['relation']}] {parts[0]['supporting'][0]['short_title'][:30]}" in text
     plot = tmp_path / "map.html"
     gaps = json.loads(invoke("gaps", "--store", s, "--facets", "model,task", "--top", "4", "--plot", str(plot),
                              "--write-back", "--json").stdout)
@@ -80,4 +85,4 @@ def test_embedded_corpus_recommends_rnn_for_insar_creeping_displacement(tmp_path
     assert "RNN" in labels, [f["label"] for f in out["families"]]
     rnn = out["families"][labels.index("RNN")]
     assert rnn["support"] and rnn["confident"]
-    assert out["evidence"]["combined"] >= 1 and "combine" in out["summary"]
+    assert out["evidence"]["combined"] >= 1 and "combine" in out["evidence"]["summary"]

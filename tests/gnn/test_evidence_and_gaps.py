@@ -52,19 +52,18 @@ def test_evidence_says_when_no_study_combines_the_parts(snap):
                key=lambda i: (snap.stated("landslide_type")[:, i].sum() == 0, snap.stated("landslide_type")[:, i].sum()))
     data = _concept(snap, "data", "InSAR time series")
     ev_ = evidence(snap, {"data": {data}, "landslide_type": {rare}, "task": set()})
-    assert ev_["parts"][0]["studies"] > 0
-    if ev_["combined"] == 0:
-        assert ev_["summary"].startswith("No study in the graph combines")
-        assert "this rests on" in ev_["summary"]
+    assert ev_.parts[0].studies > 0
+    if ev_.combined == 0:
+        assert ev_.summary.startswith("No study in the graph combines")
+        assert "this rests on" in ev_.summary
     else:
-        assert "combine" in ev_["summary"]
+        assert "combine" in ev_.summary
 
 
 @pytest.fixture(scope="module")
 def ready_store(tmp_path_factory):
     from lskg.settings import Settings
 
-    service.clear_cache()
     store = make_store(160, seed=5)
     d = tmp_path_factory.mktemp("ev")
     settings = Settings(store=str(d / "store"), artifacts=str(d / "models"))
@@ -74,7 +73,7 @@ def ready_store(tmp_path_factory):
 
 def test_context_without_any_study_says_so(ready_store):
     store, settings = ready_store
-    snap = service.snapshot(store)
+    snap = service.snapshot(store, settings)
     unused = [snap.concepts["data"].labels[i] for i in range(len(snap.concepts["data"]))
               if not snap.stated("data")[:, i].any() and not snap.concepts["data"].broader[i]]
     unused_type = [snap.concepts["landslide_type"].labels[i] for i in range(len(snap.concepts["landslide_type"]))
@@ -83,24 +82,24 @@ def test_context_without_any_study_says_so(ready_store):
     if not unused or not unused_type:
         pytest.skip("every top concept is used in this synthetic graph")
     result = service.recommend(store, settings, data=unused[:1], landslide_type=unused_type[:1], top=3)
-    assert result["basis"] == "none"
-    assert result["summary"].startswith("No study in the graph uses")
-    assert not result["families"][0]["confident"]
-    assert "no study supports this context" in result["families"][0]["paths"][0]
+    assert result.evidence.basis == "none"
+    assert result.summary.startswith("No study in the graph uses")
+    assert not result.families[0].confident
+    assert "no study supports this context" in result.families[0].paths[0]
 
 
 def test_recommendation_lists_evidence_per_part(ready_store):
     store, settings = ready_store
     result = service.recommend(store, settings, data=["InSAR time series"], landslide_type=["slow-moving"],
                                task=["displacement prediction"], top=3)
-    parts = result["evidence"]["parts"]
-    assert [p["facet"] for p in parts] == ["data", "landslide_type", "task"]
+    parts = result.evidence.parts
+    assert [p.facet for p in parts] == ["data", "landslide_type", "task"]
     for p in parts:
-        assert p["studies"] == p["exact"] + p["narrower"] + p["broader"]
-        assert all(s["relation"] in ("exact", "narrower", "broader") for s in p["supporting"])
-        assert all(len(s["short_title"]) <= 81 for s in p["supporting"])
-    assert result["summary"] and result["basis"] in ("combined", "parts")
-    assert result["families"][0]["support"][0]["matches"]
+        assert p.studies == p.exact + p.narrower + p.broader
+        assert all(s.relation in ("exact", "narrower", "broader") for s in p.supporting)
+        assert all(len(s.short_title) <= 81 for s in p.supporting)
+    assert result.summary and result.evidence.basis in ("combined", "parts")
+    assert result.families[0].support[0].matches
 
 
 def test_evaluation_reports_calibration(snap):
@@ -109,6 +108,9 @@ def test_evaluation_reports_calibration(snap):
     cal = row["calibration"]
     assert 0 <= cal["interval_coverage"] <= 1 and 0 <= cal["conformal_coverage"] <= 1
     assert cal["conformal_set_size"] >= 1 and 0 <= cal["brier"] <= 1
+    assert cal["interval_scale"] > 0 and 0 <= cal["scaled_interval_coverage"] <= 1  # held-out, widened
+    assert set(report["table1"]) == {"popularity", "cooccurrence", "rp3beta", "ease"}
+    assert report["table1"]["cooccurrence"]["total"] == len(snap.typical)
     bt = report["gap_backtest"]
     assert {"learned", *gapscore.HEURISTICS} <= set(bt["scorers"])
     assert bt["positives"] >= 0 and "implausible_white_spots" in bt["filter"]
@@ -162,16 +164,15 @@ def test_gap_map_marks_unknown_and_strongest(ready_store):
 
 def test_gaps_list_only_gaps(ready_store):
     store, settings = ready_store
-    found = service.gaps(store, settings, facets=("model", "data"), top=10)["gaps"]
-    assert found and all(g["kind"] in ("white spot", "thin spot") for g in found)
-    scores = [g["gap_score"] for g in found]
+    found = service.gaps(store, settings, facets=("model", "data"), top=10).gaps
+    assert found and all(g.kind in ("white spot", "thin spot") for g in found)
+    scores = [g.gap_score for g in found]
     assert scores == sorted(scores, reverse=True)
 
 
 def test_train_for_store_trains_outside_requests(tmp_path):
     from lskg.settings import Settings
 
-    service.clear_cache()
     store = make_store(120, seed=3)
     settings = Settings(store=str(tmp_path / "store"), artifacts=str(tmp_path / "models"))
     assert service.ready(store, settings) is None  # nothing trained yet, and ready() never trains
@@ -180,5 +181,4 @@ def test_train_for_store_trains_outside_requests(tmp_path):
                             recommender="cooccurrence")
     assert calls and "reading the graph" in calls
     assert model.sentence.startswith("Recommender: cooccurrence")
-    service.clear_cache()
     assert service.ready(store, settings) is not None

@@ -104,3 +104,27 @@ def test_hybrid_on_a_tiny_training_set_stays_finite(snap, split):
     rec.fit(snap, split.train[:1], seed=0)
     pred = rec.predict(snap, [snap.context_of(int(n)) for n in split.test[:3]])
     assert np.isfinite(pred.score).all()
+
+
+def test_cooccurrence_family_discount_is_a_log_odds_shift(snap, split):
+    """beta = 0 is the plain mean of P(model | concept); with beta the family scores move by -beta logit P(m) in
+    log-odds (rare families gain more than common ones), architectures are untouched, scores stay in (0, 1)."""
+    contexts = [snap.context_of(int(n)) for n in split.test[:30]]
+    plain, discounted = create("cooccurrence", beta=0.0), create("cooccurrence", beta=0.5)
+    plain.fit(snap, split.train)
+    discounted.fit(snap, split.train)
+    a, b = plain.predict(snap, contexts), discounted.predict(snap, contexts)
+    fam = snap.level_indices("family")
+    arch = snap.level_indices("architecture")
+    assert np.array_equal(a.score[:, arch], b.score[:, arch])
+    logit = lambda p: np.log(p) - np.log1p(-p)  # noqa: E731
+    shift = logit(b.score[:, fam]) - logit(a.score[:, fam])
+    assert np.allclose(shift, -0.5 * logit(plain.prior[fam])[None, :], atol=1e-6)
+    assert ((b.score > 0) & (b.score < 1)).all() and (b.std >= 0).all()
+    rarest, commonest = np.argmin(plain.prior[fam]), np.argmax(plain.prior[fam])
+    assert (shift[:, rarest] > shift[:, commonest] + 0.5).all()
+
+
+def test_cooccurrence_discount_must_leave_some_evidence():
+    with pytest.raises(ValueError, match="beta"):
+        create("cooccurrence", beta=1.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 
@@ -14,13 +15,14 @@ from lskg.gnn.snapshot import Snapshot
 from lskg.gnn.synthetic import synthetic_corpus
 from lskg.gnn.train import train
 from lskg.kg.mapping import study_quads
+from lskg.ontology.terms import DATA
+from lskg.records import GapReport, Recommendation
 
 from .conftest import make_store
 
 
 @pytest.fixture
 def store():
-    service.clear_cache()
     return make_store(160, seed=5)
 
 
@@ -60,18 +62,89 @@ def test_gnn_artifact_keeps_weights(store, gnn_settings):
     assert len(fitted["gnn"].members) == 2
 
 
-def test_recommend_shape_and_evidence(ready, gnn_settings):
+def test_recommend_returns_a_record_with_its_evidence(ready, gnn_settings):
     result = service.recommend(ready, gnn_settings, data=["InSAR time series"], landslide_type=["slow-moving"],
                                task=["displacement prediction"], top=3)
-    assert result["recommender"] == "cooccurrence" and result["model_version"]
-    assert result["context"]["data"][0]["label"] == "InSAR time series"
-    first = result["families"][0]
-    assert first["iri"].endswith("/RNN")
-    assert set(first) == {"iri", "label", "score", "uncertainty", "support", "paths", "confident"}
-    assert first["support"] and {"iri", "title", "year"} <= set(first["support"][0])
-    assert any("studies" in p or "study" in p for p in first["paths"])
-    assert len(result["architectures"]) == 3
-    json.dumps(result)
+    assert isinstance(result, Recommendation)
+    assert result.recommender == "cooccurrence" and result.model_version
+    assert result.context.data[0].label == "InSAR time series" and result.context.data[0].facet == "data"
+    first = result.families[0]
+    assert first.iri.endswith("/RNN") and first.confident
+    assert first.support and first.support[0].title and first.support[0].matches
+    assert any("studies" in p or "study" in p for p in first.paths)
+    assert len(result.architectures) == 3
+    parts = result.evidence.parts
+    assert [p.facet for p in parts] == ["data", "landslide_type", "task"]
+    for part in parts:
+        assert part.studies == part.exact + part.narrower + part.broader
+        assert part.supporting and all(s.relation in ("exact", "narrower", "broader") for s in part.supporting)
+        assert bool(part.narrower_concepts) == bool(part.narrower)  # says which narrower concepts
+        assert part.broader_concepts or not part.broader
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.recommender = "x"  # type: ignore[misc]
+    encoded = json.loads(json.dumps(dataclasses.asdict(result)))
+    assert encoded["evidence"]["parts"][0]["label"] == "InSAR time series"
+
+
+def test_summary_says_when_no_study_combines_the_parts(ready, gnn_settings):
+    snap = service.snapshot(ready, gnn_settings)
+    stated = snap.stated("landslide_type")
+    with_insar = snap.stated("data")[:, snap.concepts["data"].index[DATA.InSARTimeSeries.value]]
+    alone = [snap.concepts["landslide_type"].labels[i] for i in range(stated.shape[1])
+             if stated[:, i].any() and not (stated[:, i] & with_insar).any()
+             and not snap.concepts["landslide_type"].broader[i]]
+    assert alone, "the synthetic graph has a landslide type never studied with InSAR time series"
+    result = service.recommend(ready, gnn_settings, data=["InSAR time series"], landslide_type=alone[:1])
+    if result.evidence.combined == 0:
+        assert result.evidence.basis == "parts"
+        assert result.evidence.summary.startswith(f"No study in the graph combines InSAR time series with {alone[0]}; "
+                                                  "this rests on ")
+        counts = [p.studies for p in result.evidence.parts]
+        assert f"{counts[0]} InSAR time series studies" in result.evidence.summary
+    else:  # a narrower or broader concept combines them: the summary counts those
+        assert "combine" in result.evidence.summary
+
+
+def test_graph_cache_keys_by_fingerprint_and_version(ready, gnn_settings):
+    cache = service.GraphCache()
+    first = service.trained(ready, gnn_settings, cache=cache, version="v1")
+    assert service.trained(ready, gnn_settings, cache=cache, version="v1") is first
+    assert cache.versions == {"v1": first.snapshot.fingerprint}
+    # another name for the same content shares the snapshot and the loaded recommender
+    assert service.trained(ready, gnn_settings, cache=cache, version="v2") is first
+    # a changed graph (a new version) gets its own snapshot, recommender and fingerprint
+    ready.load(study_quads(synthetic_corpus(1, seed=99)[0]))
+    changed = service.trained(ready, gnn_settings, cache=cache, version="v3")
+    assert changed.snapshot.fingerprint != first.snapshot.fingerprint
+    assert set(cache.snapshots) == {first.snapshot.fingerprint, changed.snapshot.fingerprint}
+
+
+def test_build_saves_the_snapshot_a_server_loads_without_reading_the_graph(tmp_path, monkeypatch):
+    from lskg.gnn import snapshot as snapshots
+    from lskg.gnn.train import train_for_store
+    from lskg.kg.store import StoreDir
+    from lskg.settings import Settings
+
+    settings = Settings(store=str(tmp_path / "s"))
+    with StoreDir(settings.store).rebuild() as writable:
+        writable.load(make_store(60, seed=3).native.quads_for_pattern(None, None, None, None))
+    with StoreDir(settings.store).open(read_only=True) as store:
+        version = snapshots.graph_version(store)
+        assert version == StoreDir(settings.store).generation()
+        model = train_for_store(store, settings, recommender="cooccurrence")
+    saved = snapshots.load(snapshots.saved_path(settings), version)
+    assert saved is not None and saved.fingerprint == model.snapshot.fingerprint
+    assert snapshots.load(snapshots.saved_path(settings), "another-generation") is None
+
+    def no_reading(store):
+        raise AssertionError("the graph was read")
+
+    monkeypatch.setattr(snapshots.Snapshot, "from_store", no_reading)
+    cache = service.GraphCache()
+    with StoreDir(settings.store).open(read_only=True) as store:
+        assert service.preload(store, settings, cache, version)
+        result = service.recommend(store, settings, data=["InSAR time series"], cache=cache, version=version)
+    assert result.families and result.model_version == model.artifact.model_version
 
 
 def test_unknown_concept_is_a_user_error(ready, gnn_settings):
@@ -82,12 +155,14 @@ def test_unknown_concept_is_a_user_error(ready, gnn_settings):
 @pytest.mark.parametrize("facets", [("model", "data"), ("model", "task"), ("model", "data", "landslide_type")])
 def test_gaps_are_ranked_with_reasons(ready, gnn_settings, facets):
     result = service.gaps(ready, gnn_settings, facets=facets, top=10)
-    assert result["facets"] == list(facets) and result["generated"]
-    scores = [g["gap_score"] for g in result["gaps"]]
+    assert isinstance(result, GapReport)
+    assert result.facets == facets and result.generated
+    scores = [g.gap_score for g in result.gaps]
     assert scores == sorted(scores, reverse=True) and len(scores) == 10
-    for gap in result["gaps"]:
-        assert [c["facet"] for c in gap["concepts"]] == list(facets)
-        assert gap["why"] and isinstance(gap["observed"], int)
+    for gap in result.gaps:
+        assert tuple(c.facet for c in gap.concepts) == facets
+        assert gap.why and isinstance(gap.observed, int)
+        assert gap.kind == ("white spot" if gap.observed == 0 else "thin spot")
 
 
 def test_gaps_written_back_are_queryable(ready, gnn_settings):
@@ -98,7 +173,7 @@ def test_gaps_written_back_are_queryable(ready, gnn_settings):
     assert len(rows) == 8
     data_rows = ready.select("gnn_gaps", facet_pair="model,data")
     assert [int(r["rank"].value) for r in data_rows] == [1, 2, 3, 4, 5]
-    assert data_rows[0]["modelVersion"].value == first["model_version"]
+    assert data_rows[0]["modelVersion"].value == first.model_version
     # rewriting one combination replaces it and keeps the others
     service.write_gaps(ready, gnn_settings, service.gaps(ready, gnn_settings, facets=("model", "data"), top=2))
     assert len(ready.select("gnn_gaps")) == 5
@@ -111,8 +186,8 @@ def test_write_back_needs_a_writable_store(tmp_path, gnn_settings):
         writable.load(make_store(40).native.quads_for_pattern(None, None, None, None))
     with StoreDir(tmp_path / "s").open(read_only=True) as read_only:
         with pytest.raises(StoreError):
-            service.write_gaps(read_only, gnn_settings, {"facets": ["model", "data"], "model_version": "x",
-                                                         "generated": "2025-01-01T00:00:00+00:00", "gaps": []})
+            service.write_gaps(read_only, gnn_settings,
+                               GapReport(("model", "data"), "x", "cooccurrence", "2025-01-01T00:00:00+00:00", ()))
 
 
 def test_gap_map_formats(ready, gnn_settings):

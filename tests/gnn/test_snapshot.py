@@ -59,3 +59,30 @@ def test_heterodata_has_reverse_and_hierarchy_edges_and_hides_model_edges():
     assert uses.shape[1] == 2 and rev.shape[1] == 2
     assert data["model", "broader", "model"].edge_index.shape[1] > 0
     assert data["study"].x.shape == (3, 4)
+
+
+def test_saved_snapshot_round_trips_without_its_memos(tmp_path):
+    from lskg.gnn import snapshot as snapshots
+
+    snap = Snapshot.from_store(tiny_store())
+    _ = snap.incidence, snap.pair_counts, snap.stated("data"), snap.usable()  # memos the file must not carry
+    path = tmp_path / "snapshot.pkl"
+    snapshots.save(snap, path, "data-1")
+    loaded = snapshots.load(path, "data-1")
+    assert loaded is not None and loaded.fingerprint == snap.fingerprint
+    assert not {"incidence", "pair_counts", "_stated", "_usable"} & set(loaded.__dict__)
+    assert (loaded.incidence == snap.incidence).all()  # rebuilt on use
+    assert snapshots.load(path, "data-2") is None  # saved for another graph version
+    path.write_bytes(b"not a pickle")
+    assert snapshots.load(path, "data-1") is None
+
+
+def test_only_a_read_only_generation_has_a_version(tmp_path):
+    from lskg.gnn.snapshot import graph_version
+    from lskg.kg.store import StoreDir
+
+    assert graph_version(tiny_store()) is None  # in memory: its content can change
+    with StoreDir(tmp_path / "s").rebuild() as writable:
+        assert graph_version(writable) is None
+    with StoreDir(tmp_path / "s").open(read_only=True) as reader:
+        assert graph_version(reader) == StoreDir(tmp_path / "s").generation()
