@@ -22,31 +22,60 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, cast
 
 import numpy as np
 
 from lskg.gnn.registry import BASELINES, GRAPH_MODELS, Prediction, Recommender, create
 from lskg.gnn.snapshot import CONTEXT_FACETS, LEVELS, Snapshot
 from lskg.ontology.terms import DATA, LANDSLIDE, TASK
+from lskg.records import (
+    Calibration,
+    Comparison,
+    DefaultChoice,
+    DefaultRule,
+    EvaluationReport,
+    Facet,
+    FamilyScore,
+    GapBacktest,
+    GapEvaluation,
+    GapMethod,
+    GraphSummary,
+    LearnedVsHeuristic,
+    LevelScores,
+    PlausibilityFilter,
+    RecommenderScores,
+    ScorerBacktest,
+    SplitName,
+    SplitScores,
+    Spread,
+    Table1Recovery,
+    Table1Row,
+)
 
 log = logging.getLogger(__name__)
 
 METRICS = ("hits@1", "hits@3", "mrr", "amri", "auc")
-DEFAULT_RULE = {"metric": "hits@3", "level": "family", "split": "temporal", "margin": 0.03}
+METRIC_FIELDS = {"hits@1": "hits_at_1", "hits@3": "hits_at_3", "mrr": "mrr", "amri": "amri", "auc": "auc"}
+"""Each metric's field in ``RecommenderScores``."""
+DEFAULT_RULE = DefaultRule()
 Progress = Callable[[str, int, int | None], None]
+PerStudy = dict[str, dict[str, dict[str, list[np.ndarray]]]]
+"""recommender -> level -> metric -> one array of per-study values per seed (kept for the bootstrap)."""
+
+
+def metric(row: RecommenderScores, name: str) -> Spread:
+    """A recommender's spread of one metric by its name in ``METRICS``."""
+    return cast(Spread, getattr(row, METRIC_FIELDS[name]))
 
 
 @dataclass(frozen=True)
 class Split:
-    name: str
+    name: SplitName
     train: np.ndarray
     test: np.ndarray
     year: int | None = None
-
-    def describe(self) -> dict[str, Any]:
-        return {"split": self.name, "split_year": self.year, "train": len(self.train), "test": len(self.test)}
 
 
 def default_split_year(snap: Snapshot) -> int:
@@ -215,11 +244,11 @@ def _contexts(snap: Snapshot, studies: np.ndarray) -> list[dict]:
 
 def run_split(snap: Snapshot, names: Sequence[str], make_split: Callable[[int], Split], seeds: Sequence[int],
               options: dict[str, dict] | None = None, progress: Progress | None = None,
-              keep: dict[str, Recommender] | None = None) -> dict[str, Any]:
-    """Fit and score every recommender on every seed's split; per-study arrays are kept for the bootstrap."""
+              keep: dict[str, Recommender] | None = None) -> tuple[SplitScores, PerStudy]:
+    """Fit and score every recommender on every seed's split; the per-study arrays are returned beside the
+    scores, for the bootstrap."""
     options = options or {}
-    per: dict[str, dict[str, dict[str, list[np.ndarray]]]] = {
-        n: {lv: {} for lv in LEVELS} for n in names}
+    per: PerStudy = {n: {lv: {} for lv in LEVELS} for n in names}
     seconds: dict[str, float] = dict.fromkeys(names, 0.0)
     done, total = 0, len(names) * len(seeds)
     split = make_split(seeds[0])
@@ -249,22 +278,27 @@ def run_split(snap: Snapshot, names: Sequence[str], make_split: Callable[[int], 
             done += 1
             if progress:
                 progress(split.name, done, total)
-    table: dict[str, Any] = {}
+    table: dict[str, LevelScores] = {}
     for level in LEVELS:
         cand = snap.level_indices(level)
         rows = {}
         for name in names:
             runs = [summarise({k: per[name][level][k][i] for k in per[name][level]}) for i in range(len(seeds))]
-            rows[name] = {m: {"mean": float(np.nanmean([r[m] for r in runs])),
-                              "std": float(np.nanstd([r[m] for r in runs]))} for m in METRICS}
-            rows[name]["studies"] = runs[0]["studies"]
-            keys = sorted({k for c in calib[name][level] for k in c})
-            rows[name]["calibration"] = {k: float(np.nanmean([c.get(k, np.nan) for c in calib[name][level]]))
-                                         for k in keys}
-        table[level] = {"candidates": int(len(cand)), "random_hits@3": _random_hits(snap, split, cand, 3),
-                        "cold_start_truths": cold[level] // max(len(seeds), 1), "recommenders": rows}
-    return {**split.describe(), "seeds": list(seeds), "levels": table,
-            "fit_seconds": {n: round(s / len(seeds), 3) for n, s in seconds.items()}, "_per_study": per}
+            spreads = {METRIC_FIELDS[m]: Spread(float(np.nanmean([r[m] for r in runs])),
+                                                float(np.nanstd([r[m] for r in runs]))) for m in METRICS}
+            rows[name] = RecommenderScores(**spreads, studies=int(runs[0]["studies"]),
+                                           calibration=_mean_calibration(calib[name][level]))
+        table[level] = LevelScores(int(len(cand)), _random_hits(snap, split, cand, 3),
+                                   cold[level] // max(len(seeds), 1), rows)
+    scores = SplitScores(split.name, split.year, len(split.train), len(split.test), tuple(seeds), table,
+                         {n: round(s / len(seeds), 3) for n, s in seconds.items()})
+    return scores, per
+
+
+def _mean_calibration(runs: list[dict[str, float]]) -> Calibration:
+    """Each calibration measure averaged over the seeds that have it (None where no seed has it)."""
+    keys = {k for c in runs for k in c}
+    return Calibration(**{k: float(np.nanmean([c.get(k, np.nan) for c in runs])) for k in keys})
 
 
 def _random_hits(snap: Snapshot, split: Split, cand: np.ndarray, k: int) -> float:
@@ -274,61 +308,58 @@ def _random_hits(snap: Snapshot, split: Split, cand: np.ndarray, k: int) -> floa
     return float(np.mean(values)) if values else float("nan")
 
 
-def compare(result: dict[str, Any], *, challenger: str = "gnn", level: str = "family",
-            metric: str = "hits@3") -> dict[str, Any] | None:
-    """Best baseline by mean ``metric`` at ``level``, and the paired bootstrap of challenger minus it."""
-    rows = result["levels"][level]["recommenders"]
+def compare(result: SplitScores, per: PerStudy, *, challenger: str = "gnn", level: str = "family",
+            metric_name: str = "hits@3") -> Comparison | None:
+    """Best baseline by mean ``metric_name`` at ``level``, and the paired bootstrap of challenger minus it."""
+    rows = result.levels[level].recommenders
     baselines = [n for n in rows if n in BASELINES and n != "random"]
     if challenger not in rows or not baselines:
         return None
-    best = max(baselines, key=lambda n: (rows[n][metric]["mean"], rows[n]["mrr"]["mean"]))
-    per = result["_per_study"]
-    a = np.concatenate(per[challenger][level][metric])
-    b = np.concatenate(per[best][level][metric])
-    return {"challenger": challenger, "best_baseline": best, "level": level, "metric": metric,
-            **paired_bootstrap(a, b)}
+    best = max(baselines, key=lambda n: (metric(rows[n], metric_name).mean, rows[n].mrr.mean))
+    a = np.concatenate(per[challenger][level][metric_name])
+    b = np.concatenate(per[best][level][metric_name])
+    boot = paired_bootstrap(a, b)
+    return Comparison(result.split, challenger, best, level, metric_name, boot["diff"], boot["low"], boot["high"],
+                      int(boot["pairs"]))
 
 
-def choose_default(temporal: dict[str, Any]) -> dict[str, Any]:
+def choose_default(temporal: SplitScores, per: PerStudy) -> DefaultChoice:
     """A graph model (``gnn``, or the ``hybrid`` that blends it with count features) is the default only if it
     beats the best baseline on temporal family-level Hits@3 by at least 0.03 with the bootstrap interval above
     zero; otherwise the best baseline is, and the reason says why. Of several graph models the one with the best
     mean temporal family-level Hits@3 is the one tested (one test, not one per challenger)."""
-    rows = temporal["levels"]["family"]["recommenders"]
+    rows = temporal.levels["family"].recommenders
     challengers = [n for n in GRAPH_MODELS if n in rows]
     cmp = None
     if challengers:
-        challenger = max(challengers, key=lambda n: (rows[n]["hits@3"]["mean"], rows[n]["mrr"]["mean"]))
-        cmp = compare(temporal, challenger=challenger)
+        challenger = max(challengers, key=lambda n: (rows[n].hits_at_3.mean, rows[n].mrr.mean))
+        cmp = compare(temporal, per, challenger=challenger)
     if cmp is None:
         candidates = [n for n in rows if n != "random"]
-        best = max(candidates, key=lambda n: rows[n]["hits@3"]["mean"]) if candidates else "cooccurrence"
-        return {"recommender": best, "rule": DEFAULT_RULE, "comparison": None,
-                "reason": "no graph model was evaluated; the best evaluated recommender is the default"}
-    margin = DEFAULT_RULE["margin"]
-    who = "the GNN" if cmp["challenger"] == "gnn" else f"the {cmp['challenger']} graph model"
-    if cmp["diff"] >= margin and cmp["low"] > 0:
-        return {"recommender": cmp["challenger"], "rule": DEFAULT_RULE, "comparison": cmp,
-                "reason": (f"{who} beats {cmp['best_baseline']} on temporal family-level Hits@3 by "
-                           f"{cmp['diff']:+.3f} (95% CI {cmp['low']:+.3f}..{cmp['high']:+.3f})")}
-    fallback = _prefer_counts(temporal, cmp["best_baseline"])
-    why = [f"{cmp['challenger']} (the best graph model) minus {cmp['best_baseline']} on temporal family-level "
-           f"Hits@3 is {cmp['diff']:+.3f} (95% CI {cmp['low']:+.3f}..{cmp['high']:+.3f}, {cmp['pairs']} "
-           "study-seed pairs)"]
-    if cmp["diff"] < margin:
+        best = max(candidates, key=lambda n: rows[n].hits_at_3.mean) if candidates else "cooccurrence"
+        return DefaultChoice(best, DEFAULT_RULE, None,
+                             "no graph model was evaluated; the best evaluated recommender is the default")
+    margin = DEFAULT_RULE.margin
+    who = "the GNN" if cmp.challenger == "gnn" else f"the {cmp.challenger} graph model"
+    if cmp.diff >= margin and cmp.low > 0:
+        return DefaultChoice(cmp.challenger, DEFAULT_RULE, cmp,
+                             f"{who} beats {cmp.best_baseline} on temporal family-level Hits@3 by "
+                             f"{cmp.diff:+.3f} (95% CI {cmp.low:+.3f}..{cmp.high:+.3f})")
+    fallback = _prefer_counts(per, cmp.best_baseline)
+    why = [f"{cmp.challenger} (the best graph model) minus {cmp.best_baseline} on temporal family-level "
+           f"Hits@3 is {cmp.diff:+.3f} (95% CI {cmp.low:+.3f}..{cmp.high:+.3f}, {cmp.pairs} study-seed pairs)"]
+    if cmp.diff < margin:
         why.append(f"below the required margin of {margin}")
-    if cmp["high"] < 0:
-        why.append(f"the interval lies below zero: {cmp['challenger']} is worse")
-    elif not cmp["low"] > 0:
+    if cmp.high < 0:
+        why.append(f"the interval lies below zero: {cmp.challenger} is worse")
+    elif not cmp.low > 0:
         why.append("the interval does not exclude zero")
-    return {"recommender": fallback[0], "rule": DEFAULT_RULE, "comparison": cmp,
-            "reason": "; ".join(why) + fallback[1]}
+    return DefaultChoice(fallback[0], DEFAULT_RULE, cmp, "; ".join(why) + fallback[1])
 
 
-def _prefer_counts(temporal: dict[str, Any], best: str, prior: str = "cooccurrence") -> tuple[str, str]:
+def _prefer_counts(per: PerStudy, best: str, prior: str = "cooccurrence") -> tuple[str, str]:
     """A baseline other than the context counts replaces them only if it is better beyond noise (paired
     bootstrap interval above zero); on a small graph the ranking of baselines is mostly noise."""
-    per = temporal["_per_study"]
     if best == prior or prior not in per:
         return best, ""
     b = paired_bootstrap(np.concatenate(per[best]["family"]["hits@3"]), np.concatenate(per[prior]["family"]["hits@3"]))
@@ -360,7 +391,7 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean((lower + 0.5 * ties) / len(neg)))
 
 
-def gap_backtest(snap: Snapshot, split: Split, fitted: dict[str, Recommender]) -> dict[str, Any]:
+def gap_backtest(snap: Snapshot, split: Split, fitted: dict[str, Recommender]) -> GapBacktest:
     """White spots at the split year (count 0), positive if a later study fills them. Scored by every single
     heuristic of ``gapscore.HEURISTICS``, by the learned gap scorer (trees over all of them, fitted on the years
     before the split only) and by each recommender's plausibility; AUC with a bootstrap interval, precision@10
@@ -382,31 +413,32 @@ def gap_backtest(snap: Snapshot, split: Split, fitted: dict[str, Recommender]) -
         if name != "random" and name not in scorers:  # the adamic_adar / common_neighbours heuristics keep their name
             scorers[name] = plausibility(snap, rec, combos).score
     filt = plausible_mask(snap, combos, split.train)
-    out: dict[str, Any] = {"split_year": split.year, "candidates": int(white.sum()), "positives": int(labels.sum()),
-                           "learned_trained_on": learned.trained_on,
-                           "filter": {"implausible_white_spots": int((white & ~filt).sum()),
-                                      "implausible_positives": int((~filt[white] & labels).sum())},
-                           "by_kind": {k: {"candidates": int((white & (kinds == k)).sum()),
-                                           "positives": int(((after > 0) & white & (kinds == k)).sum())}
-                                       for k in sorted(set(kinds.tolist()))}, "scorers": {}}
     aa, pa = feats["adamic_adar"][white], feats["preferential_attachment"][white]
+    rows: dict[str, ScorerBacktest] = {}
     for name, values in scorers.items():
         sc = values[white]
         order = gapscore.rank_with_ties(sc, aa, pa)
-        out["scorers"][name] = {"auc": auc(sc, labels), "auc_ci95": gapscore.bootstrap_auc(sc, labels),
-                                "precision@10": float(labels[order[:10]].mean()) if len(sc) else float("nan"),
-                                "kind": "learned" if name == "learned" else
-                                "heuristic" if name in gapscore.HEURISTICS else "recommender"}
-    heuristics = {n: v["auc"] for n, v in out["scorers"].items() if v["kind"] == "heuristic" and not np.isnan(v["auc"])}
+        ci = gapscore.bootstrap_auc(sc, labels)
+        rows[name] = ScorerBacktest(auc(sc, labels), (ci[0], ci[1]) if ci else None,
+                                    float(labels[order[:10]].mean()) if len(sc) else float("nan"),
+                                    "learned" if name == "learned" else
+                                    "heuristic" if name in gapscore.HEURISTICS else "recommender")
+    heuristics = {n: v.auc for n, v in rows.items() if v.kind == "heuristic" and not np.isnan(v.auc)}
+    versus = None
     if heuristics and labels.any() and not labels.all():
-        best = max(heuristics, key=heuristics.get)
+        best = max(heuristics, key=lambda n: heuristics[n])
         a, b = scorers["learned"][white], scorers[best][white]
         rng = np.random.default_rng(1)
         diffs = [auc(a[i], labels[i]) - auc(b[i], labels[i]) for i in rng.integers(0, len(a), size=(300, len(a)))]
-        out["learned_vs_best_heuristic"] = {"heuristic": best, "diff": auc(a, labels) - auc(b, labels),
-                                            "ci95": [float(np.nanpercentile(diffs, 2.5)),
-                                                     float(np.nanpercentile(diffs, 97.5))]}
-    return out
+        versus = LearnedVsHeuristic(best, auc(a, labels) - auc(b, labels),
+                                    (float(np.nanpercentile(diffs, 2.5)), float(np.nanpercentile(diffs, 97.5))))
+    return GapBacktest(
+        split_year=split.year, candidates=int(white.sum()), positives=int(labels.sum()),
+        learned_trained_on={k: int(v) for k, v in learned.trained_on.items()},
+        filter=PlausibilityFilter(int((white & ~filt).sum()), int((~filt[white] & labels).sum())),
+        by_kind={k: {"candidates": int((white & (kinds == k)).sum()),
+                     "positives": int(((after > 0) & white & (kinds == k)).sum())} for k in sorted(set(kinds.tolist()))},
+        scorers=rows, learned_vs_best_heuristic=versus)
 
 
 def plausible_mask(snap: Snapshot, combos: Sequence[tuple[tuple[str, int], ...]],
@@ -426,37 +458,38 @@ def plausible_mask(snap: Snapshot, combos: Sequence[tuple[tuple[str, int], ...]]
     return out
 
 
-def best_gap_scorer(backtest: dict[str, Any]) -> str:
+def best_gap_scorer(backtest: GapBacktest) -> str:
     """The recommender whose plausibility back-tests best (shown as the gaps' plausibility)."""
-    scorers = {n: v["auc"] for n, v in backtest["scorers"].items()
-               if v.get("kind") == "recommender" and not np.isnan(v["auc"])}
-    return max(scorers, key=scorers.get) if scorers else "cooccurrence"
+    scorers = {n: v.auc for n, v in backtest.scorers.items() if v.kind == "recommender" and not np.isnan(v.auc)}
+    return max(scorers, key=lambda n: scorers[n]) if scorers else "cooccurrence"
 
 
-def best_gap_method(backtest: dict[str, Any]) -> dict[str, Any]:
+def best_gap_method(backtest: GapBacktest) -> GapMethod:
     """The learned scorer if its back-test AUC is at least that of every single heuristic, else the best
     heuristic; with the reason."""
-    rows = {n: v for n, v in backtest["scorers"].items() if v.get("kind") in ("learned", "heuristic")
-            and not np.isnan(v["auc"])}
-    if not rows:
-        return {"method": "learned", "reason": "no back-test was possible (no white spot filled later)"}
-    best_h = max((n for n in rows if n != "learned"), key=lambda n: rows[n]["auc"], default=None)
-    if "learned" in rows and (best_h is None or rows["learned"]["auc"] >= rows[best_h]["auc"]):
-        return {"method": "learned", "reason": f"learned AUC {rows['learned']['auc']:.3f} >= best single heuristic "
-                f"{best_h} {rows[best_h]['auc']:.3f}" if best_h else "learned"}
-    return {"method": best_h, "reason": f"{best_h} AUC {rows[best_h]['auc']:.3f} beats the learned scorer "
-            f"({rows.get('learned', {}).get('auc', float('nan')):.3f}) in the back-test"}
+    aucs = {n: v.auc for n, v in backtest.scorers.items() if v.kind in ("learned", "heuristic")
+            and not np.isnan(v.auc)}
+    if not aucs:
+        return GapMethod("learned", "no back-test was possible (no white spot filled later)")
+    best_h = max((n for n in aucs if n != "learned"), key=lambda n: aucs[n], default=None)
+    if best_h is None:
+        return GapMethod("learned", "no single heuristic could be scored")
+    if "learned" in aucs and aucs["learned"] >= aucs[best_h]:
+        return GapMethod("learned", f"learned AUC {aucs['learned']:.3f} >= best single heuristic "
+                                    f"{best_h} {aucs[best_h]:.3f}")
+    return GapMethod(best_h, f"{best_h} AUC {aucs[best_h]:.3f} beats the learned scorer "
+                             f"({aucs.get('learned', float('nan')):.3f}) in the back-test")
 
 
 # --- the review's Table 1, recovered from study evidence ----------------------------------------------------------
 
-INSAR_CREEP = {"data": [DATA.InSARTimeSeries.value], "landslide_type": [LANDSLIDE.SlowMovingLandslide.value],
+INSAR_CREEP: dict[Facet, list[str]] = {"data": [DATA.InSARTimeSeries.value], "landslide_type": [LANDSLIDE.SlowMovingLandslide.value],
                "task": [TASK.DisplacementPrediction.value]}
 """The issue's worked example (InSAR time series + creeping, i.e. slow-moving, landslides + displacement
 prediction), for which the review's Table 1 names RNNs."""
 
 
-def table1_recovery(snap: Snapshot, rec: Recommender) -> dict[str, Any]:
+def table1_recovery(snap: Snapshot, rec: Recommender) -> Table1Recovery:
     """Each row of the review's Table 1 (``Snapshot.typical``) queried as one context (its typical data,
     landslide types and tasks together) with ``rec`` fitted on every usable study: the rank of the row's family
     among the families (1 = first) and whether it is in the top 3; plus the family ranking for ``INSAR_CREEP``.
@@ -477,20 +510,18 @@ def table1_recovery(snap: Snapshot, rec: Recommender) -> dict[str, Any]:
     out_rows = []
     for q, (family, per) in enumerate(rows):
         order = ranking(q)
-        unused = [snap.concepts[f].labels[c] for f in CONTEXT_FACETS for c in sorted(per.get(f, ()))
-                  if snap.count((f, c)) == 0]
-        out_rows.append({"family": table.labels[family], "rank": order.index(family) + 1,
-                         "top3": [table.labels[m] for m in order[:3]], "family_studies": snap.count(("model", family)),
-                         "concepts_without_study": unused})
+        unused = tuple(snap.concepts[f].labels[c] for f in CONTEXT_FACETS for c in sorted(per.get(f, ()))
+                       if snap.count((f, c)) == 0)
+        out_rows.append(Table1Row(table.labels[family], order.index(family) + 1,
+                                  tuple(table.labels[m] for m in order[:3]), snap.count(("model", family)), unused))
     order = ranking(len(rows))
-    return {"rows": out_rows, "recovered": sum(r["rank"] <= 3 for r in out_rows), "total": len(out_rows),
-            "insar_creeping_displacement": [{"family": table.labels[m], "score": float(pred.score[-1, m])}
-                                            for m in order[:4]]}
+    return Table1Recovery(tuple(out_rows), sum(r.rank <= 3 for r in out_rows), len(out_rows),
+                          tuple(FamilyScore(table.labels[m], float(pred.score[-1, m])) for m in order[:4]))
 
 
 def evaluate(snap: Snapshot, *, names: Sequence[str] | None = None, split_year: int | None = None,
              seeds: Sequence[int] = (0, 1, 2, 3, 4), random: bool = True,
-             options: dict[str, dict] | None = None, progress: Progress | None = None) -> dict[str, Any]:
+             options: dict[str, dict] | None = None, progress: Progress | None = None) -> EvaluationReport:
     """The full report: temporal split (with the gap back-test), optionally the random split, the comparison
     with the best baseline at both levels, and which recommender the rule makes the default."""
     from lskg.gnn.registry import DEPLOYED_OPTIONS
@@ -499,28 +530,31 @@ def evaluate(snap: Snapshot, *, names: Sequence[str] | None = None, split_year: 
     names = list(names or registered())
     options = {**DEPLOYED_OPTIONS, **(options or {})}  # each recommender as it is deployed, unless told otherwise
     fitted: dict[str, Recommender] = {}
-    temporal = run_split(snap, names, lambda s: temporal_split(snap, split_year), seeds, options, progress, fitted)
-    report: dict[str, Any] = {"temporal": temporal}
+    splits = [run_split(snap, names, lambda s: temporal_split(snap, split_year), seeds, options, progress, fitted)]
     if random:
-        report["random"] = run_split(snap, names, lambda s: random_split(snap, s), seeds, options, progress)
-    report["comparisons"] = [{"split": s, **c} for s in ("temporal", "random") if s in report
-                             for g in GRAPH_MODELS for lv in LEVELS
-                             for c in [compare(report[s], challenger=g, level=lv)] if c]
-    report["default"] = choose_default(temporal)
-    report["gap_backtest"] = gap_backtest(snap, temporal_split(snap, split_year), fitted)
-    report["gap_scorer"] = best_gap_scorer(report["gap_backtest"])
-    report["gap_method"] = best_gap_method(report["gap_backtest"])
-    report["graph"] = {"studies": len(snap), "usable": int(snap.usable().sum()), "fingerprint": snap.fingerprint}
+        splits.append(run_split(snap, names, lambda s: random_split(snap, s), seeds, options, progress))
+    comparisons = tuple(c for scores, per in splits for g in GRAPH_MODELS for lv in LEVELS
+                        for c in [compare(scores, per, challenger=g, level=lv)] if c)
+    temporal, per = splits[0]
+    default = choose_default(temporal, per)
+    backtest = gap_backtest(snap, temporal_split(snap, split_year), fitted)
+    table1 = {}
     if snap.typical:
         # the count recommenders (seconds); a graph model only if the rule made it the default
         checked = [n for n in names if n not in GRAPH_MODELS and n != "random"]
-        checked += [n for n in GRAPH_MODELS if n == report["default"]["recommender"]]
-        report["table1"] = {n: table1_recovery(snap, create(n, **options.get(n, {}))) for n in checked}
-    return report
+        checked += [n for n in GRAPH_MODELS if n == default.recommender]
+        table1 = {n: table1_recovery(snap, create(n, **options.get(n, {}))) for n in checked}
+    return EvaluationReport(temporal=temporal, random=splits[1][0] if random else None, comparisons=comparisons,
+                            default=default, gap_backtest=backtest, gap_scorer=best_gap_scorer(backtest),
+                            gap_method=best_gap_method(backtest), graph=graph_summary(snap), table1=table1)
+
+
+def graph_summary(snap: Snapshot) -> GraphSummary:
+    return GraphSummary(len(snap), int(snap.usable().sum()), snap.fingerprint)
 
 
 def evaluate_gaps(snap: Snapshot, *, split_year: int | None = None,
-                  names: Sequence[str] = ("popularity", "cooccurrence", "knn")) -> dict[str, Any]:
+                  names: Sequence[str] = ("popularity", "cooccurrence", "knn")) -> GapEvaluation:
     """The gap back-test alone (``lskg evaluate gaps``): every single heuristic, the learned scorer and the
     plausibility of the named recommenders, on the white spots at the split year; and the method it selects."""
     split = temporal_split(snap, split_year)
@@ -530,11 +564,9 @@ def evaluate_gaps(snap: Snapshot, *, split_year: int | None = None,
         rec.fit(snap, split.train, seed=0)
         fitted[name] = rec
     backtest = gap_backtest(snap, split, fitted)
-    return {"gap_backtest": backtest, "gap_method": best_gap_method(backtest), "gap_scorer": best_gap_scorer(backtest),
-            "graph": {"studies": len(snap), "usable": int(snap.usable().sum()), "fingerprint": snap.fingerprint}}
+    return GapEvaluation(backtest, best_gap_method(backtest), best_gap_scorer(backtest), graph_summary(snap))
 
 
-def public(report: dict[str, Any]) -> dict[str, Any]:
-    """The report without the per-study arrays (JSON-able)."""
-    return {k: ({kk: vv for kk, vv in v.items() if kk != "_per_study"} if isinstance(v, dict) else v)
-            for k, v in report.items()}
+def public(report: EvaluationReport | GapEvaluation) -> dict[str, Any]:
+    """The report as JSON-able mappings (``dataclasses.asdict``): the ``--json`` output and ``metrics.json``."""
+    return asdict(report)

@@ -2,6 +2,7 @@
 
     extract  --(Study, StudyFacts[Fact(Evidence)], Metric)-->  kg.mapping  --quads-->  Store
     gnn      --(context -> Recommendation, GapReport[Gap])-->  cli / api (the API serves these records as they are)
+    gnn.evaluate  --(EvaluationReport, GapEvaluation)-->  cli (and the artefact's metrics.json)
 
 Facet names are the keys used in JSON output and the API: ``model``, ``data``, ``landslide_type``, ``task``.
 """
@@ -276,3 +277,235 @@ class GapReport:
     """How plausibility was scored."""
     generated: str
     gaps: tuple[Gap, ...]
+
+
+# --- what gnn/evaluate.py answers (`lskg evaluate recommend`, `lskg evaluate gaps`, `metrics.json`) -------------
+# ``dataclasses.asdict`` of these is the ``--json`` output; metric names with ``@`` (``hits@3``) are spelt ``_at_``
+# in field names (``hits_at_3``). Per-seed detail that nothing reads by name stays a mapping.
+
+SplitName = Literal["temporal", "random"]
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A metric over seeds: its mean and standard deviation."""
+
+    mean: float
+    std: float
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Held-out calibration of one recommender at one level, averaged over seeds (``evaluate.calibration`` says
+    how each is measured); None where it could not be measured (``interval_scale`` of zero-width intervals)."""
+
+    interval_coverage: float | None = None
+    brier: float | None = None
+    ece: float | None = None
+    conformal_coverage: float | None = None
+    conformal_set_size: float | None = None
+    interval_scale: float | None = None
+    """How many times wider than +/- 1.645 std the interval must be to cover 90 % (split-conformal)."""
+    scaled_interval_coverage: float | None = None
+    """The held-out coverage of the interval widened by ``interval_scale``."""
+
+
+@dataclass(frozen=True)
+class RecommenderScores:
+    """One recommender on one split at one level: filtered-rank metrics over seeds, and its calibration."""
+
+    hits_at_1: Spread
+    hits_at_3: Spread
+    mrr: Spread
+    amri: Spread
+    auc: Spread
+    studies: int
+    """Test studies with a true concept at this level (first seed)."""
+    calibration: Calibration
+
+
+@dataclass(frozen=True)
+class LevelScores:
+    """Every recommender at one level (family or architecture) of one split."""
+
+    candidates: int
+    random_hits_at_3: float
+    """Expected Hits@3 of a random order: the floor."""
+    cold_start_truths: int
+    """True concepts of test studies that no training study uses (per seed)."""
+    recommenders: dict[str, RecommenderScores]
+
+
+@dataclass(frozen=True)
+class SplitScores:
+    """One kind of study-level split, scored for every recommender over every seed."""
+
+    split: SplitName
+    split_year: int | None
+    train: int
+    test: int
+    seeds: tuple[int, ...]
+    levels: dict[str, LevelScores]
+    """Per level: ``family`` and ``architecture``."""
+    fit_seconds: dict[str, float]
+    """Seconds to fit and predict, per recommender, averaged over seeds."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Paired bootstrap of a graph model minus the best baseline (by mean ``metric``) on one split and level."""
+
+    split: SplitName
+    challenger: str
+    best_baseline: str
+    level: str
+    metric: str
+    diff: float
+    low: float
+    """The 95 % percentile interval of ``diff``: ``low..high``."""
+    high: float
+    pairs: int
+    """Study-seed pairs the bootstrap resampled."""
+
+
+@dataclass(frozen=True)
+class DefaultRule:
+    """When a graph model becomes the default: it beats the best baseline on ``metric`` at ``level`` of the
+    ``split`` split by at least ``margin``, with the bootstrap interval above zero."""
+
+    metric: str = "hits@3"
+    level: str = "family"
+    split: SplitName = "temporal"
+    margin: float = 0.03
+
+
+@dataclass(frozen=True)
+class DefaultChoice:
+    """The recommender the rule makes the default, the comparison it rests on, and why, in words."""
+
+    recommender: str
+    rule: DefaultRule
+    comparison: Comparison | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class ScorerBacktest:
+    """One gap scorer in the back-test."""
+
+    auc: float
+    auc_ci95: tuple[float, float] | None
+    precision_at_10: float
+    kind: Literal["heuristic", "learned", "recommender"]
+
+
+@dataclass(frozen=True)
+class LearnedVsHeuristic:
+    """Paired bootstrap of the learned gap scorer's AUC minus the best single heuristic's."""
+
+    heuristic: str
+    diff: float
+    ci95: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class PlausibilityFilter:
+    """What the plausibility filter removes from the back-test's white spots, and its errors."""
+
+    implausible_white_spots: int
+    implausible_positives: int
+    """Of those, the ones a later study filled."""
+
+
+@dataclass(frozen=True)
+class GapBacktest:
+    """White spots at the split year (no study yet), positive if a later study fills them; every scorer's AUC."""
+
+    split_year: int | None
+    candidates: int
+    positives: int
+    learned_trained_on: dict[str, int]
+    """The learned scorer's own training: its cutoff year, candidates and positives."""
+    filter: PlausibilityFilter
+    by_kind: dict[str, dict[str, int]]
+    """Per kind of combination (pair, triple): candidates and positives."""
+    scorers: dict[str, ScorerBacktest]
+    learned_vs_best_heuristic: LearnedVsHeuristic | None = None
+
+
+@dataclass(frozen=True)
+class GapMethod:
+    """How gaps are scored (the learned scorer, or the single heuristic that back-tests better), and why."""
+
+    method: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class GraphSummary:
+    """The graph an evaluation ran on."""
+
+    studies: int
+    usable: int
+    """Studies with a model fact and a context fact."""
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Table1Row:
+    """One row of the review's Table 1 queried as a context: where the row's family ranks."""
+
+    family: str
+    rank: int
+    """1 = first among the families."""
+    top3: tuple[str, ...]
+    family_studies: int
+    concepts_without_study: tuple[str, ...]
+    """The row's concepts no study uses (the recommender can only back off from those)."""
+
+
+@dataclass(frozen=True)
+class FamilyScore:
+    family: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Table1Recovery:
+    """The review's Table 1 recovered from study evidence by one recommender fitted on every usable study."""
+
+    rows: tuple[Table1Row, ...]
+    recovered: int
+    """Rows whose family is in the top 3."""
+    total: int
+    insar_creeping_displacement: tuple[FamilyScore, ...]
+    """The top families for InSAR time series + creeping (slow-moving) landslides + displacement prediction."""
+
+
+@dataclass(frozen=True)
+class GapEvaluation:
+    """`lskg evaluate gaps`: the back-test alone, and the methods it selects."""
+
+    gap_backtest: GapBacktest
+    gap_method: GapMethod
+    gap_scorer: str
+    """The recommender whose plausibility back-tests best."""
+    graph: GraphSummary
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """`lskg evaluate recommend`: every recommender on the temporal (and random) split, the graph models against
+    the best baseline, the default this makes, the gap back-test and the review's Table 1 per recommender."""
+
+    temporal: SplitScores
+    random: SplitScores | None
+    comparisons: tuple[Comparison, ...]
+    default: DefaultChoice
+    gap_backtest: GapBacktest
+    gap_scorer: str
+    gap_method: GapMethod
+    graph: GraphSummary
+    table1: dict[str, Table1Recovery]
+    """Per recommender (the count baselines, and a graph model only when it is the default); empty when the
+    ontology has no Table 1."""

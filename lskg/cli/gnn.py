@@ -16,7 +16,7 @@ from lskg.errors import ConfigError
 
 if TYPE_CHECKING:
     from lskg.kg.store import Store
-    from lskg.records import Recommendation
+    from lskg.records import EvaluationReport, GapBacktest, GapMethod, Recommendation
     from lskg.settings import Settings
 
 
@@ -191,57 +191,93 @@ def evaluate_recommend(
     settings = get_settings(store)
     names = [n.strip() for n in recommenders.split(",")] if recommenders else None
     with _open(settings) as handle, progress_bar("evaluate") as progress:
-        report = ev.public(ev.evaluate(Snapshot.from_store(handle), names=names, split_year=split_year,
-                                       seeds=tuple(range(seeds)), random=random, progress=progress))
+        report = ev.evaluate(Snapshot.from_store(handle), names=names, split_year=split_year,
+                             seeds=tuple(range(seeds)), random=random, progress=progress)
     if json_out:
-        out.print_json(json.dumps(report, default=float))
+        out.print_json(json.dumps(ev.public(report), default=float))
         return
-    for split in ("temporal", "random"):
-        if split not in report:
+    _print_evaluation(report)
+
+
+def _table(title: str, first: str, *cols: str) -> Table:
+    """A table whose first column (a name) is never wrapped."""
+    table = Table(title=title)
+    table.add_column(first, no_wrap=True)
+    for col in cols:
+        table.add_column(col)
+    return table
+
+
+def _fmt(value: float | None, spec: str = ".2f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _print_evaluation(report: EvaluationReport) -> None:
+    from lskg.gnn import evaluate as ev
+
+    for r in (report.temporal, report.random):
+        if r is None:
             continue
-        r = report[split]
-        for level, block in r["levels"].items():
-            cut = f" (train <= {r['split_year']})" if r["split_year"] else ""
-            title = (f"{split} split{cut}, {level} level: "
-                     f"{r['train']} train / {r['test']} test studies, {block['candidates']} candidates, "
-                     f"random Hits@3 {block['random_hits@3']:.3f}")
-            table = Table(title=title)
-            for col in ("recommender", *ev.METRICS, "cov90", "conformal cov/size"):
-                table.add_column(col)
-            for name, row in block["recommenders"].items():
-                cal = row.get("calibration", {})
-                table.add_row(name, *(f"{row[m]['mean']:.3f} +/- {row[m]['std']:.3f}" for m in ev.METRICS),
-                              f"{cal.get('interval_coverage', float('nan')):.2f}",
-                              f"{cal.get('conformal_coverage', float('nan')):.2f} / "
-                              f"{cal.get('conformal_set_size', float('nan')):.1f}")
+        for level, block in r.levels.items():
+            cut = f" (train <= {r.split_year})" if r.split_year else ""
+            title = (f"{r.split} split{cut}, {level} level: "
+                     f"{r.train} train / {r.test} test studies, {block.candidates} candidates, "
+                     f"random Hits@3 {block.random_hits_at_3:.3f}")
+            table = _table(title, "recommender", *ev.METRICS)
+            calibration = _table(f"{r.split} split, {level} level: held-out calibration of the scores", "recommender",
+                                 "90% interval coverage", "widened: coverage (x scale)",
+                                 "conformal sets: coverage / size")
+            for name, row in block.recommenders.items():
+                spreads = (ev.metric(row, m) for m in ev.METRICS)
+                table.add_row(name, *(f"{s.mean:.3f} +/- {s.std:.3f}" for s in spreads))
+                cal = row.calibration
+                widened = (f"{_fmt(cal.scaled_interval_coverage)} (x{_fmt(cal.interval_scale, '.1f')})"
+                           if cal.interval_scale is not None else "-")
+                calibration.add_row(name, _fmt(cal.interval_coverage), widened,
+                                    f"{_fmt(cal.conformal_coverage)} / {_fmt(cal.conformal_set_size, '.1f')}")
             out.print(table)
-    for c in report["comparisons"]:
-        out.print(f"{c['split']} {c['level']}: {c.get('challenger', 'gnn')} - {c['best_baseline']} Hits@3 = {c['diff']:+.3f} "
-                  f"(95% CI {c['low']:+.3f}..{c['high']:+.3f})")
-    out.print(f"default recommender: [bold]{report['default']['recommender']}[/] - {report['default']['reason']}")
-    _print_backtest(report)
+            out.print(calibration)
+    for c in report.comparisons:
+        out.print(f"{c.split} {c.level}: {c.challenger} - {c.best_baseline} Hits@3 = {c.diff:+.3f} "
+                  f"(95% CI {c.low:+.3f}..{c.high:+.3f})", markup=False)
+    out.print(f"default recommender: [bold]{report.default.recommender}[/] - ", end="")
+    out.print(report.default.reason, markup=False)
+    _print_backtest(report.gap_backtest, report.gap_method)
+    _print_table1(report)
 
 
-def _print_backtest(report: dict) -> None:
-    bt = report["gap_backtest"]
-    table = Table(title=f"gap back-test: white spots at {bt['split_year']}: {bt['candidates']}, filled later "
-                        f"(positives): {bt['positives']}; learned scorer fitted at {bt['learned_trained_on']}")
+def _print_table1(report: EvaluationReport) -> None:
+    """The review's Table 1 recovered by each recommender, and its ranking for the InSAR worked example."""
+    for name, t1 in report.table1.items():
+        table = _table(f"the review's Table 1 from study evidence, {name}: {t1.recovered} of {t1.total} rows have "
+                       "their family in the top 3", "Table 1 family", "studies", "rank", "top 3",
+                       "concepts without a study")
+        for row in t1.rows:
+            table.add_row(row.family, str(row.family_studies), str(row.rank), ", ".join(row.top3),
+                          ", ".join(row.concepts_without_study) or "-")
+        out.print(table)
+        ranking = ", ".join(f"{f.family} {f.score:.3f}" for f in t1.insar_creeping_displacement)
+        out.print(f"{name}: Table 1 rows recovered {t1.recovered}/{t1.total}; InSAR time series + creeping + "
+                  f"displacement prediction: {ranking}", markup=False)
+
+
+def _print_backtest(bt: GapBacktest, method: GapMethod) -> None:
+    table = Table(title=f"gap back-test: white spots at {bt.split_year}: {bt.candidates}, filled later "
+                        f"(positives): {bt.positives}; learned scorer fitted at {bt.learned_trained_on}")
     for col in ("scorer", "kind", "AUC", "95% CI", "precision@10"):
         table.add_column(col)
-    for name, s in sorted(bt["scorers"].items(), key=lambda kv: -kv[1]["auc"] if kv[1]["auc"] == kv[1]["auc"] else 1):
-        ci = s.get("auc_ci95")
-        table.add_row(name, s.get("kind", ""), f"{s['auc']:.3f}", f"{ci[0]:.3f}..{ci[1]:.3f}" if ci else "-",
-                      f"{s['precision@10']:.2f}")
+    for name, s in sorted(bt.scorers.items(), key=lambda kv: -kv[1].auc if kv[1].auc == kv[1].auc else 1):
+        ci = s.auc_ci95
+        table.add_row(name, s.kind, f"{s.auc:.3f}", f"{ci[0]:.3f}..{ci[1]:.3f}" if ci else "-",
+                      f"{s.precision_at_10:.2f}")
     out.print(table)
-    vs = bt.get("learned_vs_best_heuristic")
+    vs = bt.learned_vs_best_heuristic
     if vs:
-        out.print(f"learned minus {vs['heuristic']}: AUC {vs['diff']:+.3f} (paired bootstrap 95% CI "
-                  f"{vs['ci95'][0]:+.3f}..{vs['ci95'][1]:+.3f})", markup=False)
-    f = bt.get("filter", {})
-    out.print(f"plausibility filter: {f.get('implausible_white_spots', 0)} white spots implausible, of which "
-              f"{f.get('implausible_positives', 0)} were filled later", markup=False)
-    method = report.get("gap_method", {})
-    out.print(f"gap scoring method: {method.get('method')} ({method.get('reason')})", markup=False)
+        out.print(f"learned minus {vs.heuristic}: AUC {vs.diff:+.3f} (paired bootstrap 95% CI "
+                  f"{vs.ci95[0]:+.3f}..{vs.ci95[1]:+.3f})", markup=False)
+    out.print(f"plausibility filter: {bt.filter.implausible_white_spots} white spots implausible, of which "
+              f"{bt.filter.implausible_positives} were filled later", markup=False)
+    out.print(f"gap scoring method: {method.method} ({method.reason})", markup=False)
 
 
 @evaluate_app.command("gaps")
@@ -260,6 +296,6 @@ def evaluate_gaps(
     with _open(settings) as handle:
         report = ev.evaluate_gaps(Snapshot.from_store(handle), split_year=split_year)
     if json_out:
-        out.print_json(json.dumps(report, default=float))
+        out.print_json(json.dumps(ev.public(report), default=float))
         return
-    _print_backtest(report)
+    _print_backtest(report.gap_backtest, report.gap_method)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,7 @@ from lskg.gnn.models import with_queries
 from lskg.gnn.registry import create
 from lskg.gnn.snapshot import EDGE_NAMES, Snapshot
 from lskg.kg import open_store
+from lskg.records import Calibration, EvaluationReport, LevelScores, RecommenderScores, SplitScores, Spread
 from lskg.settings import Settings
 
 from .conftest import FAST_GNN
@@ -57,25 +60,40 @@ def test_filtered_ranks_count_ties_fairly():
 
 
 def test_evaluation_report_and_default_rule(snap):
-    report = ev.public(ev.evaluate(snap, names=["random", "popularity", "cooccurrence", "gnn"], seeds=(0, 1),
-                                   options={"gnn": FAST_GNN}))
-    for split in ("temporal", "random"):
-        rows = report[split]["levels"]["family"]["recommenders"]
+    report = ev.evaluate(snap, names=["random", "popularity", "cooccurrence", "gnn"], seeds=(0, 1),
+                         options={"gnn": FAST_GNN})
+    assert isinstance(report, EvaluationReport)
+    for split in (report.temporal, report.random):
+        assert split is not None
+        rows = split.levels["family"].recommenders
         assert set(rows) == {"random", "popularity", "cooccurrence", "gnn"}
-        assert rows["cooccurrence"]["hits@3"]["mean"] > rows["random"]["hits@3"]["mean"]
-    assert {c["split"] for c in report["comparisons"]} == {"temporal", "random"}
-    default = report["default"]
-    cmp = default["comparison"]
-    assert (default["recommender"] == "gnn") == (cmp["diff"] >= 0.03 and cmp["low"] > 0)
-    assert default["reason"]
-    bt = report["gap_backtest"]
-    assert bt["candidates"] > 0 and "preferential_attachment" in bt["scorers"]
+        assert rows["cooccurrence"].hits_at_3.mean > rows["random"].hits_at_3.mean
+    assert {c.split for c in report.comparisons} == {"temporal", "random"}
+    default = report.default
+    cmp = default.comparison
+    assert cmp is not None and cmp.split == "temporal" and cmp.level == "family"
+    assert (default.recommender == "gnn") == (cmp.diff >= 0.03 and cmp.low > 0)
+    assert default.reason
+    bt = report.gap_backtest
+    assert bt.candidates > 0 and "preferential_attachment" in bt.scorers
+    # the JSON form (`--json`, metrics.json) is asdict of the record, and what train.py reads is in it
+    public = json.loads(json.dumps(ev.public(report), default=float))
+    assert public["default"]["recommender"] == default.recommender and public["gap_scorer"] == report.gap_scorer
+    assert public["gap_method"]["method"] == report.gap_method.method
+    row = public["temporal"]["levels"]["family"]["recommenders"]["cooccurrence"]
+    temporal = report.temporal.levels["family"].recommenders["cooccurrence"]
+    assert row["hits_at_3"] == {"mean": temporal.hits_at_3.mean, "std": temporal.hits_at_3.std}
+    assert row["calibration"]["interval_coverage"] == temporal.calibration.interval_coverage
 
 
-def _fake_temporal(hits: dict[str, np.ndarray]) -> dict:
-    rows = {n: {"hits@3": {"mean": float(v.mean())}, "mrr": {"mean": float(v.mean())}} for n, v in hits.items()}
+def _fake_temporal(hits: dict[str, np.ndarray]) -> tuple[SplitScores, ev.PerStudy]:
+    spread = {n: Spread(float(v.mean()), 0.0) for n, v in hits.items()}
+    rows = {n: RecommenderScores(s, s, s, s, s, len(hits[n]), Calibration()) for n, s in spread.items()}
     per = {n: {"family": {"hits@3": [v]}} for n, v in hits.items()}
-    return {"levels": {"family": {"recommenders": rows}}, "_per_study": per}
+    test = len(next(iter(hits.values())))
+    split = SplitScores("temporal", 2020, 0, test, (0,), {"family": LevelScores(len(hits), 0.0, 0, rows)},
+                        dict.fromkeys(hits, 0.0))
+    return split, per
 
 
 def test_default_rule_takes_the_best_graph_model_only_beyond_the_margin():
@@ -85,26 +103,26 @@ def test_default_rule_takes_the_best_graph_model_only_beyond_the_margin():
     slightly = np.maximum(base, (rng.random(2000) < 0.1).astype(float))  # ~ +0.015: below the margin
     temporal = _fake_temporal({"random": base * 0, "cooccurrence": base, "knn": base,
                                "gnn": base * 0.5, "hybrid": better})
-    default = ev.choose_default(temporal)
-    assert default["recommender"] == "hybrid" and default["comparison"]["challenger"] == "hybrid"
+    default = ev.choose_default(*temporal)
+    assert default.recommender == "hybrid" and default.comparison and default.comparison.challenger == "hybrid"
     temporal = _fake_temporal({"random": base * 0, "cooccurrence": base, "gnn": base * 0.5, "hybrid": slightly})
-    default = ev.choose_default(temporal)
-    assert default["recommender"] == "cooccurrence" and "below the required margin" in default["reason"]
+    default = ev.choose_default(*temporal)
+    assert default.recommender == "cooccurrence" and "below the required margin" in default.reason
 
 
 def test_table1_recovery_queries_every_row(snap):
     """Each Table 1 row of the ontology is queried as one context; the synthetic literature is generated after
     Table 1, so the counts recover most rows, and the worked InSAR example is answered."""
     result = ev.table1_recovery(snap, create("cooccurrence"))
-    assert result["total"] == len(snap.typical) == len(result["rows"]) > 0
-    assert result["recovered"] == sum(r["rank"] <= 3 for r in result["rows"])
+    assert result.total == len(snap.typical) == len(result.rows) > 0
+    assert result.recovered == sum(r.rank <= 3 for r in result.rows)
     fam = set(snap.level_indices("family").tolist())
-    for row in result["rows"]:
-        assert 1 <= row["rank"] <= len(fam) and len(row["top3"]) == 3
-        assert (row["family"] in row["top3"]) == (row["rank"] <= 3)
-    assert result["recovered"] >= result["total"] - 2
-    top = result["insar_creeping_displacement"]
-    assert len(top) == 4 and top[0]["score"] >= top[-1]["score"]
+    for row in result.rows:
+        assert 1 <= row.rank <= len(fam) and len(row.top3) == 3
+        assert (row.family in row.top3) == (row.rank <= 3)
+    assert result.recovered >= result.total - 2
+    top = result.insar_creeping_displacement
+    assert len(top) == 4 and top[0].score >= top[-1].score
 
 
 def test_scaled_intervals_cover_on_held_out_studies():
@@ -137,7 +155,7 @@ def test_embedded_corpus_recovers_table1_and_ranks_rnn_first_for_insar_creep(tmp
         snap = Snapshot.from_store(store)
     plain = ev.table1_recovery(snap, create("cooccurrence", beta=0.0))
     result = ev.table1_recovery(snap, create("cooccurrence"))
-    assert result["recovered"] > plain["recovered"] and result["recovered"] >= 5
-    missed = [(r["family"], r["family_studies"]) for r in result["rows"] if r["rank"] > 3]
+    assert result.recovered > plain.recovered and result.recovered >= 5
+    missed = [(r.family, r.family_studies) for r in result.rows if r.rank > 3]
     assert all(n < 15 for _, n in missed), missed
-    assert result["insar_creeping_displacement"][0]["family"] == "recurrent neural network"
+    assert result.insar_creeping_displacement[0].family == "recurrent neural network"

@@ -103,7 +103,8 @@ def test_recommendation_lists_evidence_per_part(ready_store):
 
 
 def test_evaluation_reports_calibration(snap):
-    report = ev.evaluate(snap, names=["popularity", "cooccurrence", "rp3beta", "ease"], seeds=(0,), random=False)
+    report = ev.public(ev.evaluate(snap, names=["popularity", "cooccurrence", "rp3beta", "ease"], seeds=(0,),
+                                   random=False))
     row = report["temporal"]["levels"]["family"]["recommenders"]["cooccurrence"]
     cal = row["calibration"]
     assert 0 <= cal["interval_coverage"] <= 1 and 0 <= cal["conformal_coverage"] <= 1
