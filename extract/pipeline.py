@@ -79,7 +79,10 @@ class Extractor:
     def run(self, documents: Iterable[Document]) -> Iterator[StudyFacts]:
         if self.n_process > 1:
             yield from self._run_workers(documents)
-            return
+        else:
+            yield from self._run_here(documents)
+
+    def _run_here(self, documents: Iterable[Document]) -> Iterator[StudyFacts]:
         batch: list[Document] = []
         for document in documents:
             if self.decision is not None:
@@ -93,6 +96,12 @@ class Extractor:
 
     def _run_workers(self, documents: Iterable[Document]) -> Iterator[StudyFacts]:
         chunks = iter(lambda it=iter(documents): list(itertools.islice(it, WORKER_CHUNK)), [])
+        first = next(chunks, [])
+        second = next(chunks, None)
+        if second is None:  # a single chunk: starting processes would cost more than it saves
+            yield from self._run_here(first)
+            return
+        chunks = itertools.chain([first, second], chunks)
         self.read(WARM_UP)
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)

@@ -48,10 +48,10 @@ class Settings(BaseSettings):
                                            "which candidate concepts are a study's facts (on by default: it beats "
                                            "rules-only on every facet in cross-validation, docs/extraction.md); "
                                            "LSKG_DECIDE=0: the rule components' facts as they are")
-    extract_workers: int = Field(default_factory=lambda: 1 if _cores() <= 2 else 2, ge=1,
+    extract_workers: int = Field(default_factory=lambda: min(2, _cores()), ge=1,
                                  description="Processes that extract studies in `lskg build` and `lskg add` "
-                                             "(default: 1 on a machine of up to 2 cores, where 2 were measured no "
-                                             "faster; else 2; docs/performance.md)")
+                                             "(default: 2, or 1 on a single core; a corpus of up to 16 studies is "
+                                             "extracted in-process; docs/performance.md)")
 
     @property
     def is_remote(self) -> bool:

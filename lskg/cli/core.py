@@ -39,7 +39,7 @@ WaitOption = Annotated[float, typer.Option(
     help="If another build, add or update-enabled server holds the store, wait this long for it (default: fail at once)")]
 WorkersOption = Annotated[int | None, typer.Option(
     "--workers", metavar="N", min=1,
-    help="Extract in N processes (default: LSKG_EXTRACT_WORKERS, else 1 on up to 2 cores, 2 on more)")]
+    help="Extract in N processes (default: LSKG_EXTRACT_WORKERS, else 2, or 1 on a single core)")]
 
 
 def _print_problems(problems: list[str], limit: int | None = 20) -> None:

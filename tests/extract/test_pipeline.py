@@ -164,14 +164,21 @@ def test_hybrid_belongs_to_every_family(extractor, index) -> None:
     assert set(index.families(fact.concept, fact.broader)) == {"CNN", "RNN"}
 
 
-def test_pipe_with_two_processes_matches_one(index) -> None:
-    from lskg.extract.pipeline import Extractor
+def test_pipe_with_two_processes_matches_one(index, monkeypatch) -> None:
+    """Worker processes give what one process gives; a corpus of one chunk (16 studies) is not worth a pool."""
+    from lskg.extract.pipeline import WORKER_CHUNK, Extractor
 
     studies = [Document.of_record(Study(id=str(i), title="", abstract=f"Study {i} applies a GRU and a CNN."))
-               for i in range(6)]
+               for i in range(2 * WORKER_CHUNK + 3)]
     one = [sorted(f.concept for f in s.facts) for s in Extractor(index).run(studies)]
+    in_parent: list[int] = []  # calls made in this process (the workers' own calls happen in their copies)
+    here = Extractor._run_here
+    monkeypatch.setattr(Extractor, "_run_here", lambda self, docs: in_parent.append(1) or here(self, docs))
     two = [sorted(f.concept for f in s.facts) for s in Extractor(index, n_process=2, batch_size=2).run(studies)]
     assert one == two and all(len(x) == 2 for x in one)
+    assert in_parent == []
+    few = list(Extractor(index, n_process=2).run(studies[:WORKER_CHUNK]))
+    assert len(few) == WORKER_CHUNK and in_parent == [1]
 
 
 @pytest.mark.parametrize("text, label", [

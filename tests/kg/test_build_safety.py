@@ -139,15 +139,17 @@ def test_an_invalid_graph_never_reaches_the_disk(settings, tiny_corpus, monkeypa
     assert _studies(settings.store) == 4
 
 
-def test_one_and_two_extraction_workers_build_the_same_graph(settings, tiny_corpus, tmp_path):
+def test_one_and_two_extraction_workers_build_the_same_graph(settings, tmp_path):
+    """On real abstracts, enough of them (53) for the two workers to share the chunks."""
     from pyoxigraph import RdfFormat
 
+    from lskg.data import CORPUS
     from lskg.settings import Settings
 
     dumps = []
     for workers in (1, 2):
         store = str(tmp_path / f"store-{workers}")
-        report = build([tiny_corpus], Settings(store=store, extract_workers=workers))
+        report = build([CORPUS / "abstracts-insar.jsonl"], Settings(store=store, extract_workers=workers))
         assert report.workers == workers and set(report.seconds) == {"extract", "map", "validate", "write", "total"}
         with StoreDir(store).open_reader() as handle:
             dumps.append(sorted(handle.dump(RdfFormat.N_QUADS).splitlines()))
