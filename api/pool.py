@@ -255,6 +255,8 @@ class ProcessPool:
         """An idle worker, else one whose young job can take another behind it, else None."""
         best, now = None, time.monotonic()
         for worker in self._workers:
+            if worker.process.poll() is not None:
+                continue  # it died and its socket's end is not read yet: a job sent now would be lost with it
             queued = len(worker.inflight)
             if queued == 0:
                 return worker

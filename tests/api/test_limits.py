@@ -157,3 +157,30 @@ def test_job_queued_behind_a_runaway_is_answered(limited: LiveServer) -> None:
         statuses = sorted(f.result().status_code for f in busy)
     assert answer.status_code == 200 and answer.json()["boolean"] is True
     assert statuses == [503, 503]
+
+
+def test_a_worker_that_died_unnoticed_is_not_given_a_job(api_store: str) -> None:
+    """A worker killed while idle is dead before the server has read its socket's end: a job sent to it then
+    would be answered 'crashed' though it never ran. The pool checks the process before it hands a job over."""
+    import asyncio
+
+    from lskg.api.pool import ProcessPool
+    from lskg.api.worker import Kind, Limits, QueryJob, Reply
+    from lskg.kg.store import StoreDir
+
+    store_dir = StoreDir(api_store)
+
+    async def scenario() -> Reply:
+        pool = ProcessPool(lambda: (str(store_dir.root), store_dir.generation()), size=2, timeout=30,
+                           max_queue=8, limits=Limits())
+        await pool.start()
+        try:
+            victim = next(w for w in pool._workers if not w.inflight)
+            victim.process.kill()
+            victim.process.wait()  # dead and reaped, and the event loop has not run since
+            return await pool.run(QueryJob("ASK { ?s ?p ?o }", results_format=("JSON", "application/json")))
+        finally:
+            await pool.close()
+
+    reply = asyncio.run(scenario())
+    assert reply.kind is Kind.ANSWER and b"true" in reply.body
