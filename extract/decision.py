@@ -43,7 +43,7 @@ from lskg.extract.events import EventLinker, event_linker
 from lskg.extract.features import FACETS, Candidate, Occurrence, StudyView, features, study_view
 from lskg.ontology import ConceptIndex, collection_members
 from lskg.ontology.terms import COLLECTION
-from lskg.records import Evidence, Fact, StudyFacts
+from lskg.records import Evidence, Fact, Role, StudyFacts
 
 NAME = "lskg.decision.v1"
 MODELS = Path(__file__).resolve().parent / "models"
@@ -212,24 +212,24 @@ class DecisionStage:
         return None
 
     @staticmethod
-    def _role(c: Candidate) -> str:
+    def _role(c: Candidate) -> Role:
         if c.fact is not None and c.fact.role != "mentioned":
             return c.fact.role
         roles = {o.role for o in c.occurrences} - {"mentioned"}
-        for role in ("proposed", "applied", "baseline"):
+        preferred: tuple[Role, ...] = ("proposed", "applied", "baseline")
+        for role in preferred:
             if role in roles:
                 return role
         return "applied"
 
-    def _fact(self, c: Candidate, p: float, role: str, locator: str) -> Fact:
+    def _fact(self, c: Candidate, p: float, role: Role, locator: str) -> Fact:
         confidence = round(min(1.0, max(0.0, p)), 3)
         if c.fact is not None and (role == c.fact.role or c.fact.role == "mentioned" or role == "method_step"):
             return replace(c.fact, role=role, evidence=replace(c.fact.evidence, confidence=confidence))
         occurrence = self._evidence_occurrence(c, role)
         evidence = _evidence(occurrence, locator, confidence)
         broader = c.fact.broader if c.fact is not None else ()
-        return Fact(c.facet, c.concept, c.label, evidence, role=role, candidate=c.candidate,  # type: ignore[arg-type]
-                    broader=broader)
+        return Fact(c.facet, c.concept, c.label, evidence, role=role, candidate=c.candidate, broader=broader)
 
     @staticmethod
     def _evidence_occurrence(c: Candidate, role: str) -> Occurrence:

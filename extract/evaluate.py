@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,11 +35,11 @@ from lskg.extract.keywords import keyword_concepts
 from lskg.extract.output import families, most_specific
 from lskg.ontology import ConceptIndex, concept_index
 from lskg.ontology.labels import fold, to_ascii
-from lskg.records import Study, StudyFacts
+from lskg.records import Facet, Study, StudyFacts
 
 SCORED = ("families", "data", "landslide_types", "tasks")
 REPORTED = (*SCORED, "models", "metrics", "place")
-FACET_OF = {"data": "data", "landslide_types": "landslide_type", "tasks": "task", "models": "model"}
+FACET_OF: dict[str, Facet] = {"data": "data", "landslide_types": "landslide_type", "tasks": "task", "models": "model"}
 BOOTSTRAP = 1000
 
 Sets = dict[str, set[str]]
@@ -141,7 +141,7 @@ class Labels:
 
     def _concept(self, key: str, label: str) -> str:
         try:
-            return self.index.resolve(label, FACET_OF[key]).iri  # type: ignore[arg-type]
+            return self.index.resolve(label, FACET_OF[key]).iri
         except UnknownConceptError:
             if key != "models":
                 self.unresolved.setdefault(key, set()).add(label)
@@ -155,7 +155,7 @@ class Labels:
             return {label}
         return set(self.index.families(concept.iri)) or {label}
 
-    def sets(self, labels: dict[str, Sequence[str]]) -> Sets:
+    def sets(self, labels: Mapping[str, Sequence[str]]) -> Sets:
         out: Sets = {}
         for key in REPORTED:
             values = list(labels.get(key) or ())
@@ -239,7 +239,10 @@ def score(gold: Sequence[tuple[str, Sets]], predicted: Sequence[Sets], index: Co
         return index.label(i) if i in index.concepts else i.removeprefix("label:")
 
     for (ident, expected), got in zip(gold, predicted, strict=True):
-        counts, missed, spurious, vague = {}, {}, {}, {}
+        counts: dict[str, Counts] = {}
+        missed: dict[str, list[str]] = {}
+        spurious: dict[str, list[str]] = {}
+        vague: dict[str, list[str]] = {}
         for key in REPORTED:
             hit, miss, wrong, vag = compare(key, expected[key], got[key], index,
                                             hierarchical and key not in ("families", "metrics"))

@@ -85,13 +85,13 @@ class EventLinker:
                 self._acronym_set):
             for m in self._acronyms.finditer(ascii_text):
                 hits.append((m.start(), m.end(), self._exact[m.group(0)]))
-        hits = sorted(set((a, b, tuple(e)) for a, b, e in hits), key=lambda h: (h[0], -(h[1] - h[0])))
+        ordered = sorted(set((a, b, tuple(e)) for a, b, e in hits), key=lambda h: (h[0], -(h[1] - h[0])))
         last_end = -1
-        for start, end, events in hits:
+        for start, end, found in ordered:
             if start < last_end:
                 continue
             last_end = end
-            yield EventMention(start, end, _by_year(list(events), text[max(0, start - 12):start]), text[start:end])
+            yield EventMention(start, end, _by_year(list(found), text[max(0, start - 12):start]), text[start:end])
 
 
 GENERIC = frozenset({"earthquake", "earthquakes", "reservoir", "area", "region", "dam", "hydropower", "station",

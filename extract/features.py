@@ -41,7 +41,7 @@ from lskg.extract.events import EventLinker
 from lskg.extract.mentions import mentions
 from lskg.ontology import ConceptIndex
 from lskg.ontology.labels import singular_forms
-from lskg.records import Fact
+from lskg.records import Facet, Fact, Role
 
 FACETS = ("model", "data", "landslide_type", "task")
 
@@ -158,7 +158,7 @@ class Occurrence:
     """One mention of a candidate concept."""
 
     sentence: Sentence
-    role: str
+    role: Role
     cues: tuple[str, ...]
     extractor: str
     confidence: float
@@ -175,7 +175,7 @@ class Occurrence:
 class Candidate:
     """A concept proposed for a study on one facet, with everything known about it."""
 
-    facet: str
+    facet: Facet
     concept: str
     label: str
     candidate: bool = False
@@ -369,7 +369,7 @@ def study_view(document: Document, read: Sequence[tuple[Passage, Doc]], merged: 
     return StudyView(document, sentences, candidates, " ".join(texts))
 
 
-def _implied(candidates: dict[tuple[str, str], Candidate], facet: str, iri: str, index: ConceptIndex, source: str,
+def _implied(candidates: dict[tuple[str, str], Candidate], facet: Facet, iri: str, index: ConceptIndex, source: str,
              occurrence: Occurrence) -> None:
     c = candidates.get((facet, iri))
     if c is None:
@@ -395,8 +395,8 @@ def _link_events(reading: _Reading, linker: EventLinker, index: ConceptIndex,
 
 
 @functools.lru_cache(maxsize=16)
-def _concept_named(index: ConceptIndex, facet: str, local_name: str) -> str | None:
-    return next((c.iri for c in index.facet(facet) if c.local_name == local_name), None)  # type: ignore[arg-type]
+def _concept_named(index: ConceptIndex, facet: Facet, local_name: str) -> str | None:
+    return next((c.iri for c in index.facet(facet) if c.local_name == local_name), None)
 
 
 def _inventory(reading: _Reading, index: ConceptIndex, candidates: dict[tuple[str, str], Candidate]) -> None:
@@ -471,7 +471,8 @@ def _factor_lists(reading: _Reading, index: ConceptIndex, candidates: dict[tuple
 def _list_pieces(item: str, *, first_item: bool) -> list[tuple[int, str, str]]:
     """An enumeration item split at "and"/"or": (offset, text, place), place ``lead-in`` for the first piece of the
     sentence's first item, ``last`` for a piece after a conjunction, ``item`` otherwise."""
-    pieces, pos = [], 0
+    pieces: list[tuple[int, str, str]] = []
+    pos = 0
     for m in re.finditer(r"\s(?:and|or|as well as)\s", item, flags=re.IGNORECASE):
         pieces.append((pos, item[pos:m.start()], "lead-in" if first_item and not pieces else "item"))
         pos = m.end()

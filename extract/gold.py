@@ -159,7 +159,7 @@ def make_splits(gold: Path, *, test: int, dev: int, seed: int = 0, corpus: Path 
 
     studies = assemble(gold, corpus or CORPUS)
     path = gold / "splits.json"
-    splits = read_splits(gold) if path.exists() else {"seed": seed}
+    splits: dict[str, Any] = read_splits(gold) if path.exists() else {"seed": seed}
     assigned = {i for name in SPLITS for i in splits.get(name, [])}
     fresh = sorted(set(studies) - assigned)
     random.Random(seed).shuffle(fresh)

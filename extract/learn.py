@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spacy.tokens import Doc
+
 from lskg.extract.decision import NAME, DecisionModel, DecisionStage, FacetModel, is_metric_name
-from lskg.extract.document import Document
+from lskg.extract.document import Document, Passage
 from lskg.extract.evaluate import (
     SCORED,
     Counts,
@@ -76,7 +78,7 @@ class _Recorder(DecisionStage):
     def prepare(self, document: Document) -> Document:
         return document
 
-    def __call__(self, document, read, facts):  # type: ignore[override]
+    def __call__(self, document: Document, read: Sequence[tuple[Passage, Doc]], facts: StudyFacts) -> StudyFacts:
         self.views[document.study.id] = (self.view(document, read, facts), facts)
         return facts
 
@@ -179,7 +181,7 @@ def fit_facet(rows: Sequence[dict[str, float]], ys: Sequence[int], learner: str,
         clf.fit(x, y)
         used = sorted({int(f) for est in clf.estimators_[:, 0] for f in est.tree_.feature if f >= 0})
         remap = {old: new for new, old in enumerate(used)}
-        trees = []
+        trees: list[dict[str, list[float]]] = []
         for est in clf.estimators_[:, 0]:
             t = est.tree_
             trees.append({"left": [int(v) for v in t.children_left], "right": [int(v) for v in t.children_right],

@@ -13,6 +13,8 @@ from typing import Any
 import srsly
 from spacy.tokens import Doc, Span
 
+from lskg.records import Facet, Role
+
 
 @dataclass
 class Mention:
@@ -20,13 +22,13 @@ class Mention:
 
     start: int
     end: int
-    facet: str
+    facet: Facet
     concept: str
     label: str
     """The concept's prefLabel (or, for a candidate, its surface name)."""
     confidence: float
     extractor: str
-    role: str = "applied"
+    role: Role = "applied"
     candidate: bool = False
     broader: tuple[str, ...] = ()
     cues: list[str] = field(default_factory=list)
@@ -74,14 +76,15 @@ def mirror_spans(doc: Doc) -> None:
     doc.spans["lskg_concepts"] = [Span(doc, m.start, m.end, label=m.facet, kb_id=m.concept) for m in mentions(doc)]
 
 
-_RECORDS = {cls.__name__: cls for cls in (Mention, MetricMention, PlaceMention)}
+_RECORD_TYPES = (Mention, MetricMention, PlaceMention)
+_RECORDS = {cls.__name__: cls for cls in _RECORD_TYPES}
 _TAG = "__lskg_record__"
 
 
 @srsly.msgpack_encoders("lskg_mentions")
 def _encode(obj: Any, chain: Any = None) -> Any:
     """Mentions travel inside ``Doc.to_bytes`` (``nlp.pipe(n_process=N)``) as tagged dicts."""
-    if type(obj).__name__ in _RECORDS and isinstance(obj, tuple(_RECORDS.values())):
+    if type(obj).__name__ in _RECORDS and isinstance(obj, _RECORD_TYPES):
         data = asdict(obj)
         data[_TAG] = type(obj).__name__
         return data

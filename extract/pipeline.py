@@ -28,6 +28,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from lskg.extract import components  # noqa: F401 - registers the factories
+from lskg.extract.components.facet_ruler import VocabularyComponent
 from lskg.extract.components.tokens import TokenTable, token_table
 from lskg.extract.document import Document, Passage
 from lskg.extract.mentions import Mention, mentions, register_extensions
@@ -58,7 +59,7 @@ def build_pipeline(index: ConceptIndex | None = None, overrides: dict[str, Any] 
     if index is not None:
         vocabulary = Vocabulary.from_index(index)
         for _, component in nlp.pipeline:
-            if isinstance(getattr(type(component), "vocabulary", None), property):
+            if isinstance(component, VocabularyComponent):
                 component.vocabulary = vocabulary
     return nlp
 
@@ -95,7 +96,8 @@ class Extractor:
             yield from self._run_batch(batch)
 
     def _run_workers(self, documents: Iterable[Document]) -> Iterator[StudyFacts]:
-        chunks = iter(lambda it=iter(documents): list(itertools.islice(it, WORKER_CHUNK)), [])
+        rest = iter(documents)
+        chunks: Iterator[list[Document]] = iter(lambda: list(itertools.islice(rest, WORKER_CHUNK)), [])
         first = next(chunks, [])
         second = next(chunks, None)
         if second is None:  # a single chunk: starting processes would cost more than it saves

@@ -177,13 +177,15 @@ def review_labels(gold_dir: Path) -> dict[str, StudyKind]:
     """The gold lists of a review: ``seed_studies.jsonl`` (its landslide studies) and ``method_references.jsonl``
     (its general method references), by cited-work id."""
     labels: dict[str, StudyKind] = {}
-    for name, kind in (("seed_studies.jsonl", "landslide_study"), ("method_references.jsonl", "method_reference")):
+    lists: tuple[tuple[str, StudyKind], ...] = (("seed_studies.jsonl", "landslide_study"),
+                                                ("method_references.jsonl", "method_reference"))
+    for name, kind in lists:
         path = gold_dir / name
         if not path.exists():
             raise InputError(f"no {name} in the review gold folder", source=str(gold_dir))
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                labels[json.loads(line)["id"]] = kind  # type: ignore[assignment]
+                labels[json.loads(line)["id"]] = kind
     return labels
 
 

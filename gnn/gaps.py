@@ -27,9 +27,10 @@ import numpy as np
 from lskg.errors import ConfigError
 from lskg.gnn import gapscore
 from lskg.gnn.evaluate import plausibility, plausible_mask
+from lskg.gnn.gapscore import Combo
 from lskg.gnn.snapshot import CONTEXT_FACETS, Snapshot
 from lskg.gnn.train import Trained
-from lskg.records import FACETS
+from lskg.records import FACETS, Facet
 
 TAU = 1.5
 WHY = 3
@@ -70,17 +71,18 @@ def family_modalities(snap: Snapshot, studies: np.ndarray | None = None) -> dict
                          and k >= MIN_MODALITY_SHARE * total.get(fam, 0)} for fam, mods in base.items()}
 
 
-def check_facets(facets: tuple[str, ...]) -> tuple[str, ...]:
+def check_facets(facets: tuple[str, ...]) -> tuple[Facet, ...]:
     facets = tuple(facets)
-    others = [f for f in facets if f != "model"]
-    if facets[:1] != ("model",) or not 1 <= len(others) <= 2 or any(f not in CONTEXT_FACETS for f in others) \
+    context: dict[str, Facet] = {f: f for f in CONTEXT_FACETS}
+    others = list(facets[1:])
+    if facets[:1] != ("model",) or not 1 <= len(others) <= 2 or any(f not in context for f in others) \
             or len(set(others)) != len(others):
         raise ConfigError(f"cannot score gaps over facets {','.join(facets)!r}",
                           hint="give model and one or two of: data, landslide_type, task (e.g. model,data)")
-    return facets
+    return ("model", *(context[f] for f in others))
 
 
-def combinations(snap: Snapshot, facets: tuple[str, ...]) -> list[tuple[tuple[str, int], ...]]:
+def combinations(snap: Snapshot, facets: tuple[Facet, ...]) -> list[Combo]:
     """Family x concepts of the other facets that at least one study states (closed)."""
     diag = np.diag(snap.pair_counts)
     present = {f: [i for i in range(len(snap.concepts[f])) if diag[snap.columns[(f, i)]] > 0] for f in facets[1:]}
@@ -89,7 +91,7 @@ def combinations(snap: Snapshot, facets: tuple[str, ...]) -> list[tuple[tuple[st
             for m in families for combo in itertools.product(*(present[f] for f in facets[1:]))]
 
 
-def assess(trained: Trained, combos: list[tuple[tuple[str, int], ...]]) -> dict[str, np.ndarray]:
+def assess(trained: Trained, combos: list[Combo]) -> dict[str, np.ndarray]:
     """Status, observed count, plausibility, learned score, gap score and tie-breakers of each combination."""
     snap = trained.snapshot
     studies = np.flatnonzero(snap.usable())
@@ -121,8 +123,8 @@ def find_gaps(trained: Trained, facets: tuple[str, ...] = ("model", "data"), *, 
     if not combos:
         return []
     a = assess(trained, combos)
-    order = gapscore.rank_with_ties(a["score"], a["adamic_adar"], a["preferential_attachment"])
-    order = [k for k in order if a["status"][k] == "gap"][:top]
+    ranked = gapscore.rank_with_ties(a["score"], a["adamic_adar"], a["preferential_attachment"])
+    order = [k for k in ranked if a["status"][k] == "gap"][:top]
     return [{"concepts": [_concept(snap, f, i) for f, i in combos[k]], "observed": int(a["observed"][k]),
              "plausibility": round(float(a["plausibility"][k]), 6), "uncertainty": round(float(a["uncertainty"][k]), 6),
              "learned": round(float(a["learned"][k]), 6), "gap_score": round(float(a["score"][k]), 6),
@@ -132,11 +134,11 @@ def find_gaps(trained: Trained, facets: tuple[str, ...] = ("model", "data"), *, 
              "why": why(snap, combos[k])} for k in order]
 
 
-def _concept(snap: Snapshot, facet: str, i: int) -> dict[str, str]:
+def _concept(snap: Snapshot, facet: Facet, i: int) -> dict[str, str]:
     return {"iri": snap.concepts[facet].iris[i], "label": snap.concepts[facet].labels[i], "facet": facet}
 
 
-def why(snap: Snapshot, combo: tuple[tuple[str, int], ...]) -> list[str]:
+def why(snap: Snapshot, combo: Combo) -> list[str]:
     """Neighbouring evidence: shared concepts (ABC), pairwise counts inside the combination, the hierarchy."""
     label = lambda c: snap.concepts[c[0]].labels[c[1]]  # noqa: E731
     pc, col = snap.pair_counts, snap.columns
@@ -155,14 +157,14 @@ def why(snap: Snapshot, combo: tuple[tuple[str, int], ...]) -> list[str]:
             counts = [int(pc[col[c], col[(facet, z)]]) for c in combo]
             if min(counts) > 0 and (facet, z) not in members:
                 bridges.append((min(counts), (facet, z), counts))
-    for _, z, counts in sorted(bridges, key=lambda t: (-t[0], t[1]))[:WHY]:
-        parts = ", ".join(f"{n} with {label(c)}" for n, c in zip(counts, combo, strict=True))
-        lines.append(f"{label(z)} links them: {parts}")
+    for _, bridge, bridge_counts in sorted(bridges, key=lambda t: (-t[0], t[1]))[:WHY]:
+        parts = ", ".join(f"{k} with {label(c)}" for k, c in zip(bridge_counts, combo, strict=True))
+        lines.append(f"{label(bridge)} links them: {parts}")
     table = snap.concepts[rest[0][0]]
-    for b in sorted(table.ancestors(rest[0][1])):
-        n = int(pc[col[family], col[(rest[0][0], b)]])
+    for broader in sorted(table.ancestors(rest[0][1])):
+        n = int(pc[col[family], col[(rest[0][0], broader)]])
         if n:
-            lines.append(f"{label(family)} is used with the broader {table.labels[b]} in {n} "
+            lines.append(f"{label(family)} is used with the broader {table.labels[broader]} in {n} "
                          f"{'study' if n == 1 else 'studies'}")
     if not lines:
         lines.append("no neighbouring evidence: the plausibility comes from the model's priors alone")
@@ -176,11 +178,12 @@ def gap_matrix(trained: Trained, rows: str = "model", cols: str = "data", *, str
     if rows != "model":
         rows, cols = cols, rows
     facets = check_facets((rows, cols))
+    other = facets[1]
     snap = trained.snapshot
     combos = combinations(snap, facets)
     families = snap.level_indices("family").tolist()
     diag = lambda f, i: int(snap.pair_counts[snap.columns[(f, i)], snap.columns[(f, i)]])  # noqa: E731
-    concepts = sorted({c[1][1] for c in combos}, key=lambda i: (-diag(cols, i), i))
+    concepts = sorted({c[1][1] for c in combos}, key=lambda i: (-diag(other, i), i))
     fam_order = sorted(families, key=lambda m: (-diag("model", m), m))
     shape = (len(fam_order), len(concepts))
     counts, plaus, gap = np.zeros(shape, dtype=int), np.zeros(shape), np.zeros(shape)
@@ -198,14 +201,14 @@ def gap_matrix(trained: Trained, rows: str = "model", cols: str = "data", *, str
             counts[i, j], plaus[i, j], gap[i, j] = a["observed"][k], a["plausibility"][k], a["score"][k]
             status[i, j], rank[i, j] = a["status"][k], position.get(k, 0)
             evidence[i][j] = _cell_evidence(snap, combo, a["status"][k])
-    return {"rows": [_concept(snap, "model", m) for m in fam_order], "cols": [_concept(snap, cols, i) for i in concepts],
+    return {"rows": [_concept(snap, "model", m) for m in fam_order], "cols": [_concept(snap, other, i) for i in concepts],
             "counts": counts.tolist(), "plausibility": np.round(plaus, 6).tolist(), "scores": np.round(gap, 6).tolist(),
             "status": status.tolist(), "rank": rank.tolist(),
             "strongest": [[bool(0 < x <= strongest) for x in row] for row in rank.tolist()],
             "evidence": evidence, "min_studies": MIN_STUDIES, "thin": THIN}
 
 
-def _cell_evidence(snap: Snapshot, combo: tuple[tuple[str, int], ...], status: str) -> list[str]:
+def _cell_evidence(snap: Snapshot, combo: Combo, status: str) -> list[str]:
     label = lambda c: snap.concepts[c[0]].labels[c[1]]  # noqa: E731
     if status == "unknown":
         small = [f"{label(c)}: {snap.count(c)} {'study' if snap.count(c) == 1 else 'studies'}" for c in combo

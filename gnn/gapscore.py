@@ -26,15 +26,19 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lskg.gnn.snapshot import CONTEXT_FACETS, Snapshot
+from lskg.records import Facet
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import HistGradientBoostingClassifier
 
 log = logging.getLogger(__name__)
 
-Combo = tuple[tuple[str, int], ...]
+Combo = tuple[tuple[Facet, int], ...]
 HEURISTICS = ("preferential_attachment", "adamic_adar", "common_neighbours", "broader_count", "cooccurrence_rate",
               "growth_family", "growth_concept", "recency_family", "recency_concept", "count_family",
               "count_concept")
@@ -53,7 +57,7 @@ def features(snap: Snapshot, studies: np.ndarray, combos: Sequence[Combo]) -> di
     now = int(years.max()) if len(years) else 0
     count = b.sum(0)
     pair = b.T @ b
-    facet_of = np.array([f for f, _ in sorted(snap.columns, key=snap.columns.get)])
+    facet_of = np.array([f for f, _ in sorted(snap.columns, key=snap.columns.__getitem__)])
     adjacency = (pair > 0) & (facet_of[:, None] != facet_of[None, :])
     degree = adjacency.sum(1)
     weight = np.where(degree > 1, 1.0 / np.log(np.maximum(degree, 2)), 0.0)
@@ -121,7 +125,7 @@ class LearnedGapScorer:
 
     def __init__(self, horizon: int = HORIZON, seed: int = 0) -> None:
         self.horizon, self.seed = horizon, seed
-        self.model = None
+        self.model: HistGradientBoostingClassifier | None = None
         self.trained_on: dict[str, Any] = {}
 
     def fit(self, snap: Snapshot, studies: np.ndarray) -> LearnedGapScorer:
@@ -145,11 +149,11 @@ class LearnedGapScorer:
         if labels.sum() < 3 or labels.all():
             return self
         x = matrix(features(snap, before, combos))
-        self.model = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=15,
-                                                    min_samples_leaf=10, l2_regularization=1.0,
-                                                    random_state=self.seed)
+        self.model = model = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=15,
+                                                            min_samples_leaf=10, l2_regularization=1.0,
+                                                            random_state=self.seed)
         with one_thread():
-            self.model.fit(x, labels)
+            model.fit(x, labels)
         return self
 
     def score(self, feats: dict[str, np.ndarray]) -> np.ndarray:

@@ -78,9 +78,10 @@ class HeteroLinkModel(nn.Module):
     def __init__(self, data: HeteroData, config: GnnConfig) -> None:
         super().__init__()
         h = config.hidden
-        self.embed = nn.ModuleDict({f: nn.Embedding(data[f].num_nodes, h) for f in FACETS})
-        for table in self.embed.values():
+        embeddings: dict[str, nn.Embedding] = {f: nn.Embedding(data[f].num_nodes, h) for f in FACETS}
+        for table in embeddings.values():
             nn.init.normal_(table.weight, std=0.1)
+        self.embed = nn.ModuleDict(embeddings)
         self.scale = 1.0
         self.project = nn.ModuleDict({t: nn.Linear(data[t].x.shape[1], h, bias=False) for t in data.node_types})
         self.convs = nn.ModuleList(

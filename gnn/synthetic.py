@@ -116,7 +116,8 @@ ARCHETYPES = (
               {"susceptibility mapping": 3, "landslide detection": 1, "displacement prediction": 1}),
 )
 
-SIZES = {"model": (1, 2, 3), "data": (1, 2), "landslide_type": (0, 1, 1, 1), "task": (1, 1, 2)}
+SIZES: dict[Facet, tuple[int, ...]] = {"model": (1, 2, 3), "data": (1, 2), "landslide_type": (0, 1, 1, 1),
+                                       "task": (1, 1, 2)}
 
 
 def _resolve(index: ConceptIndex, facet: Facet, dist: dict[str, float]) -> tuple[list[str], np.ndarray]:

@@ -14,6 +14,7 @@ import numpy as np
 
 from lskg.errors import ConfigError
 from lskg.gnn.snapshot import CONTEXT_FACETS, Snapshot
+from lskg.records import Facet
 
 FORMATS = ("md", "csv", "latex", "html")
 ROWS = ("family", "architecture")
@@ -25,17 +26,19 @@ PER_CELL, CITATIONS = 8, 4
 def synthesis(snap: Snapshot, rows: str = "family", cols: tuple[str, ...] = CONTEXT_FACETS) -> list[dict[str, Any]]:
     if rows not in ROWS:
         raise ConfigError(f"cannot make table rows of {rows!r}", hint="rows: family or architecture")
-    bad = [c for c in cols if c not in CONTEXT_FACETS]
+    known: dict[str, Facet] = {f: f for f in CONTEXT_FACETS}
+    bad = [c for c in cols if c not in known]
     if bad or not cols:
         raise ConfigError(f"cannot make table columns of {','.join(bad) or 'nothing'}",
                           hint="columns: data, landslide_type, task (comma-separated)")
+    facets = tuple(known[c] for c in cols)
     out = []
     for m in snap.level_indices(rows):
         users = np.flatnonzero(snap.incidence[:, snap.columns[("model", int(m))]] > 0)
         if len(users) == 0:
             continue
         cells = {}
-        for facet in cols:
+        for facet in facets:
             by_concept: dict[int, list[int]] = {}
             for n in users:
                 for i in snap.facts[facet][n]:
@@ -92,5 +95,5 @@ def render(table: list[dict[str, Any]], rows: str, cols: tuple[str, ...], fmt: s
         return "\n".join([rf"\begin{{tabular}}{{{spec}}}", r"\hline", " & ".join(header) + r" \\", r"\hline",
                           *body, r"\hline", r"\end{tabular}"]) + "\n"
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(x)}</td>" for x in line) + "</tr>\n" for line in lines)
-    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>\n"
+    rows_html = "".join("<tr>" + "".join(f"<td>{html.escape(x)}</td>" for x in line) + "</tr>\n" for line in lines)
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows_html}</tbody>\n</table>\n"

@@ -56,9 +56,9 @@ DESCRIPTIVE = {RDF.type, RDFS.comment, RDFS.label, SH.message, SH.severity, SH.n
 # Datatypes whose lexical form SPARQL can check by casting (an ill-typed literal fails sh:datatype, as in pySHACL).
 CASTABLE = {XSD.integer, XSD.decimal, XSD.double, XSD.float, XSD.boolean, XSD.dateTime, XSD.date, XSD.time,
             XSD.gYear, XSD.duration}
-NODE_KINDS = {SH.IRI: "isIRI({v})", SH.BlankNode: "isBlank({v})", SH.Literal: "isLiteral({v})",
-              SH.BlankNodeOrIRI: "!isLiteral({v})", SH.BlankNodeOrLiteral: "!isIRI({v})",
-              SH.IRIOrLiteral: "!isBlank({v})"}
+NODE_KINDS: dict[rdflib.term.Node, str] = {
+    SH.IRI: "isIRI({v})", SH.BlankNode: "isBlank({v})", SH.Literal: "isLiteral({v})",
+    SH.BlankNodeOrIRI: "!isLiteral({v})", SH.BlankNodeOrLiteral: "!isIRI({v})", SH.IRIOrLiteral: "!isBlank({v})"}
 COMPARISONS = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">", SH.maxExclusive: "<"}
 PAIRS = {SH.lessThan: "<", SH.lessThanOrEquals: "<="}
 
@@ -139,6 +139,11 @@ def _literal(term: rdflib.Literal) -> Literal:
     if term.language:
         return Literal(str(term), language=term.language)
     return Literal(str(term), datatype=NamedNode(str(term.datatype or XSD.string)))
+
+
+def _integer(term: rdflib.term.Node) -> int:
+    """An integer-valued shape parameter (sh:minCount 1, sh:maxLength 200) from its lexical form."""
+    return int(str(term))
 
 
 def _sparql_term(term: rdflib.term.Node) -> str:
@@ -231,7 +236,15 @@ class Shapes:
         raise ShapeCompileError(f"unsupported property path {node!r}")
 
     def path_sparql(self, shape: rdflib.term.Node) -> str:
-        return self._path(self.graph.value(shape, SH.path))
+        path = self.graph.value(shape, SH.path)
+        if path is None:
+            raise ShapeCompileError(f"{self.shape_name(shape)}: a property shape without sh:path")
+        return self._path(path)
+
+    def _count(self, shape: rdflib.term.Node, parameter: rdflib.URIRef) -> int | None:
+        """An integer parameter of the shape (sh:minCount, sh:qualifiedMaxCount, ...); None when not given."""
+        value = self.graph.value(shape, parameter)
+        return None if value is None else _integer(value)
 
     # Compiling.
 
@@ -253,8 +266,7 @@ class Shapes:
             present, grouped = [], []
             for prop in properties:
                 checks += self._property_checks(prop, targets)
-                low, high = self.graph.value(prop, SH.minCount), self.graph.value(prop, SH.maxCount)
-                low, high = None if low is None else int(low), None if high is None else int(high)
+                low, high = self._count(prop, SH.minCount), self._count(prop, SH.maxCount)
                 if not low and high is None:
                     continue
                 if not isinstance(self.graph.value(prop, SH.path), rdflib.URIRef):
@@ -279,7 +291,7 @@ class Shapes:
 
     def _deactivated(self, shape: rdflib.term.Node) -> bool:
         value = self.graph.value(shape, SH.deactivated)
-        return value is not None and value.toPython() is True
+        return isinstance(value, rdflib.Literal) and value.toPython() is True
 
     def _targets(self, shape: rdflib.term.Node) -> str:
         g = self.graph
@@ -383,9 +395,8 @@ class Shapes:
         if conditions:
             checks.append(self._check("values", prop, conditions, targets, path=path))
         for qualified in g.objects(prop, SH.qualifiedValueShape):
-            low, high = g.value(prop, SH.qualifiedMinCount), g.value(prop, SH.qualifiedMaxCount)
-            checks.append(self._counts(prop, targets, qualified, None if low is None else int(low),
-                                       None if high is None else int(high)))
+            checks.append(self._counts(prop, targets, qualified, self._count(prop, SH.qualifiedMinCount),
+                                       self._count(prop, SH.qualifiedMaxCount)))
         for required in g.objects(prop, SH.hasValue):
             text = _template("has_value").substitute(targets=targets, path=path, required=_sparql_term(required))
             checks.append(Check("has_value", text, (
@@ -486,7 +497,7 @@ class Shapes:
         for predicate, operator, component in ((SH.minLength, ">=", "MinLength"), (SH.maxLength, "<=", "MaxLength")):
             for length in g.objects(shape, predicate):
                 yield Condition(f"{component}ConstraintComponent", f"String length not {operator} {length}",
-                                f"COALESCE(!isBlank({v}) && STRLEN(STR({v})) {operator} {int(length)}, false)")
+                                f"COALESCE(!isBlank({v}) && STRLEN(STR({v})) {operator} {_integer(length)}, false)")
         for predicate, operator in COMPARISONS.items():
             for bound in g.objects(shape, predicate):
                 name = predicate.split("#")[-1]
@@ -549,11 +560,11 @@ class Shapes:
         conditions = [self._expression(c, w) for c in self._value_conditions(prop, w)]
         if conditions:
             parts.append(f"NOT EXISTS {{ {v} {path} {w} . FILTER (!({' && '.join(conditions)})) }}")
-        low, high = g.value(prop, SH.minCount), g.value(prop, SH.maxCount)
-        if low is not None and int(low) > 0:
-            parts.append(f"EXISTS {{ {self._distinct_values(v, path, int(low))} }}")
+        low, high = self._count(prop, SH.minCount), self._count(prop, SH.maxCount)
+        if low is not None and low > 0:
+            parts.append(f"EXISTS {{ {self._distinct_values(v, path, low)} }}")
         if high is not None:
-            parts.append(f"NOT EXISTS {{ {self._distinct_values(v, path, int(high) + 1)} }}")
+            parts.append(f"NOT EXISTS {{ {self._distinct_values(v, path, high + 1)} }}")
         for required in g.objects(prop, SH.hasValue):
             parts.append(f"EXISTS {{ {v} {path} {_sparql_term(required)} }}")
         for predicate, operator in PAIRS.items():
@@ -587,5 +598,8 @@ def run_checks(store: Store, checks: tuple[Check, ...] | None = None) -> list[Vi
     prefixes = sparql_prefixes()
     violations: list[Violation] = []
     for check in compile_shapes() if checks is None else checks:
-        violations.extend(check.violations(store.query(prefixes + check.sparql)))
+        rows = store.query(prefixes + check.sparql)
+        if not isinstance(rows, QuerySolutions):
+            raise StoreError(f"the compiled SHACL {check.kind} check did not return rows ({type(rows).__name__})")
+        violations.extend(check.violations(rows))
     return violations

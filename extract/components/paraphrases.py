@@ -159,6 +159,12 @@ class ParaphraseMatcher(VocabularyComponent):
     def __init__(self, vocabulary: Vocabulary | None = None) -> None:
         super().__init__(vocabulary)
         self._built: tuple[list[Paraphrase], list[Paraphrase]] | None = None
+        # Tables derived from the vocabulary (or from another table), each kept with what it was built from.
+        self._series: tuple[Vocabulary, tuple[dict[str, list[tuple[str, str]]], dict[str, set[str]]]] | None = None
+        self._heads: tuple[Vocabulary, dict[str, list[Paraphrase]]] | None = None
+        self._mods: tuple[Vocabulary, list[Paraphrase]] | None = None
+        self._mod_words: tuple[list[Paraphrase], frozenset[str]] | None = None
+        self._stems: tuple[list[Paraphrase], Callable[[str], tuple[Paraphrase, ...]]] | None = None
 
     def _vocabulary_changed(self) -> None:
         self._built = None
@@ -251,7 +257,7 @@ class ParaphraseMatcher(VocabularyComponent):
                 have.add(("data", data_iri))
 
     def _series_tables(self) -> tuple[dict[str, list[tuple[str, str]]], dict[str, set[str]]]:
-        if getattr(self, "_series", None) is None or self._series[0] is not self.vocabulary:
+        if self._series is None or self._series[0] is not self.vocabulary:
             index = self.vocabulary.index
             series: dict[str, str] = {}  # quantity key -> data concept labelled "<quantity> data|series"
             for concept in index.concepts.values():
@@ -273,9 +279,9 @@ class ParaphraseMatcher(VocabularyComponent):
                             implied.setdefault(concept.iri, []).append((series[key], key))
             measuring: dict[str, set[str]] = {}
             for key in {k for pairs in implied.values() for _, k in pairs}:
-                words = {w for c in OBJECT_CLASSES if key in c for w in c} or {key}
+                names = {w for c in OBJECT_CLASSES if key in c for w in c} or {key}
                 hits = {c.iri for c in index.concepts.values() if c.facet == "data" and any(
-                    _word_key(w) in words for w in re.findall(r"[A-Za-z]+", " ".join([c.definition or "", *c.labels])))}
+                    _word_key(w) in names for w in re.findall(r"[A-Za-z]+", " ".join([c.definition or "", *c.labels])))}
                 # and their parents, unless a parent is a top concept (too general to measure anything)
                 measuring[key] = hits | {b for h in hits for b in index.concepts[h].broader
                                          if b in index.concepts and index.concepts[b].broader}
@@ -351,7 +357,7 @@ class ParaphraseMatcher(VocabularyComponent):
                         have.add(("data", p.concept))
 
     def _data_heads(self) -> dict[str, list[Paraphrase]]:
-        if getattr(self, "_heads", None) is None or self._heads[0] is not self.vocabulary:
+        if self._heads is None or self._heads[0] is not self.vocabulary:
             table: dict[str, list[Paraphrase]] = {}
             for concept in self.vocabulary.index.concepts.values():
                 if concept.facet != "data":
@@ -430,12 +436,12 @@ class ParaphraseMatcher(VocabularyComponent):
 
     def _modifier_words(self) -> frozenset[str]:
         mods = self._type_modifiers()
-        if getattr(self, "_mod_words", None) is None or self._mod_words[0] is not mods:
+        if self._mod_words is None or self._mod_words[0] is not mods:
             self._mod_words = (mods, frozenset(w for p in mods for w in p.objects))
         return self._mod_words[1]
 
     def _type_modifiers(self) -> list[Paraphrase]:
-        if getattr(self, "_mods", None) is None or self._mods[0] is not self.vocabulary:
+        if self._mods is None or self._mods[0] is not self.vocabulary:
             mods = []
             for concept in self.vocabulary.index.concepts.values():
                 if concept.facet != "landslide_type":
@@ -466,7 +472,7 @@ class ParaphraseMatcher(VocabularyComponent):
 
     def _stem_hits(self, tasks: list[Paraphrase]) -> Callable[[str], tuple[Paraphrase, ...]]:
         """word -> the task paraphrases whose verb stem begins the word (shortest stem first), memoized per word."""
-        if getattr(self, "_stems", None) is None or self._stems[0] is not tasks:
+        if self._stems is None or self._stems[0] is not tasks:
             table: dict[str, list[Paraphrase]] = {}
             for p in tasks:
                 table.setdefault(p.stem, []).append(p)

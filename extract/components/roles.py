@@ -22,6 +22,7 @@ from spacy.tokens import Doc
 
 from lskg.extract.components.tokens import TokenTable, token_table
 from lskg.extract.mentions import Mention, mentions, register_extensions
+from lskg.records import Role
 
 NAME = "lskg.roles.v1"
 FACTORY = "lskg_roles_v1"
@@ -105,20 +106,22 @@ class RoleAssigner:
         for m in items:
             start, end = rel(m)
             before = text[:start]
-            role, cue = "applied", ""
+            role: Role = "applied"
+            cue = ""
             neg = self._last_governing(MENTIONED_BEFORE, before)
             if future or neg:
                 role, cue = "mentioned", "future" if future else neg
             elif background and m.facet == "data":
                 role, cue = "mentioned", "background"
             elif m.facet == "data" and (made := self._last_governing(PRODUCING_BEFORE, before, 40)) and \
-                    not SOURCE_BETWEEN.search(before[_last_match(PRODUCING_BEFORE, before).end():]):
+                    (produced := _last_match(PRODUCING_BEFORE, before)) is not None and \
+                    not SOURCE_BETWEEN.search(before[produced.end():]):
                 role, cue = "mentioned", f"output {made}"
             elif m.facet == "model":
                 base_cue = self._baseline_cue(before)
                 after = BASELINE_AFTER.match(text[end:])
                 if base_cue or after:
-                    role, cue = "baseline", base_cue or after.group(0).strip()
+                    role, cue = "baseline", base_cue or (after.group(0).strip() if after else "")
                 elif is_title and m.candidate:
                     role, cue = "proposed", "title"
                 elif proposing and (m.candidate or proposing.start() < start) and \

@@ -21,7 +21,9 @@ class SentenceSplitter:
         starts = {start for start, _ in sentence_spans(tokens.doc_text)}
         # All at once: setting Token.is_sent_start checks the whole Doc for a parse on every call (quadratic).
         flags = [1 if i == 0 or idx in starts else -1 for i, idx in enumerate(tokens.idx)]
-        doc.from_array([SENT_START], numpy.array(flags, dtype=numpy.int64).astype(numpy.uint64).reshape(-1, 1))
+        column = numpy.array(flags, dtype=numpy.int64).astype(numpy.uint64).reshape(-1, 1)
+        # (spaCy annotates the array as thinc's Ints2d, a class no numpy array is an instance of, for typing only)
+        doc.from_array([SENT_START], column)  # type: ignore[arg-type]
         return doc
 
 

@@ -55,8 +55,10 @@ def read_bibtex(path: Path, problems: list[InputError]) -> Iterator[Document]:
     finally:
         quiet.setLevel(level)
     for block in library.failed_blocks:
-        key = KEY.match(block.raw.lstrip())
-        record = f"{key.group(1)} (line {block.start_line + 1})" if key else f"line {block.start_line + 1}"
+        # (bibtexparser types raw and start_line as optional for blocks built by hand; parsed blocks have both)
+        key = KEY.match((block.raw or "").lstrip())
+        line = (block.start_line or 0) + 1
+        record = f"{key.group(1)} (line {line})" if key else f"line {line}"
         if isinstance(block, DuplicateBlockKeyBlock):
             problems.append(InputError("duplicate citation key; the later entry was skipped",
                                        source=str(path), record=record))
@@ -69,6 +71,6 @@ def read_bibtex(path: Path, problems: list[InputError]) -> Iterator[Document]:
         fields = {f.key.lower(): str(f.value) for f in entry.fields}
         if not fields.get("title", "").strip():
             problems.append(InputError("entry has no title", source=str(path),
-                                       record=f"{entry.key} (line {entry.start_line + 1})"))
+                                       record=f"{entry.key} (line {(entry.start_line or 0) + 1})"))
             continue
         yield Document.of_record(study_from_fields(entry.key, fields, path.name))

@@ -11,12 +11,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import get_args
+from typing import TypeGuard, get_args
 
 from lskg.errors import InputError
 from lskg.extract.document import Document
 from lskg.extract.readers.registry import clean_field, parse_year, read_text, register
 from lskg.records import Study, TextKind
+
+
+def _is_text_kind(kind: object) -> TypeGuard[TextKind]:
+    return kind in get_args(TextKind)
 
 
 def study_from_record(rec: dict, source: str, fallback_id: str) -> Study:
@@ -36,7 +40,7 @@ def study_from_record(rec: dict, source: str, fallback_id: str) -> Study:
         authors = [a.strip() for a in authors.split(";") if a.strip()]
     ident = str(rec.get("id") or fallback_id)
     kind = rec.get("text_kind") or "abstract"
-    if kind not in get_args(TextKind):
+    if not _is_text_kind(kind):
         raise ValueError(f"text_kind {kind!r} is not one of {', '.join(get_args(TextKind))}")
     same = rec.get("same_study_as") or ()
     return Study(id=ident, title=title, year=parse_year(rec.get("year")), authors=tuple(map(str, authors)),

@@ -23,7 +23,7 @@ from lskg.extract.citations import Citation, clean_markup, find_citations, fold_
 from lskg.extract.document import Document, Passage
 from lskg.extract.readers.registry import read_text, register
 from lskg.extract.sentences import sentence_spans
-from lskg.records import Study
+from lskg.records import Study, StudyKind
 
 # the domain of the review: a citation scope mentioning these speaks about landslides (generic domain words,
 # not concept names: the ontology's landslide types all contain "landslide", "slope", "rock" or "debris")
@@ -144,7 +144,7 @@ def review_documents(raw: str, locator: str) -> Iterator[Document]:
     for work in cited_works(text):
         c = work.citation
         authors = tuple(a for a in (c.first, c.second) if a)
-        kind = "method_reference" if work.is_method_reference else "landslide_study"
+        kind: StudyKind = "method_reference" if work.is_method_reference else "landslide_study"
         study = Study(id=work.id, title=c.label, year=c.year, authors=authors, source=f"{locator}#{work.id}",
                       kind=kind)
         passages = () if kind == "method_reference" else tuple(_passages(work, text, offsets, spans))
