@@ -13,11 +13,12 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lskg import __version__
 from lskg.api import errors
@@ -62,22 +63,31 @@ def create_app(settings: Settings) -> FastAPI:
                        allow_headers=["*"], expose_headers=["Retry-After", "Content-Type"], max_age=3600)
     errors.install(app)
 
-    @app.middleware("http")
-    async def checked_host(request: Request, call_next):  # type: ignore[no-untyped-def]
-        """Absolute URLs (the page's script links, the service description, Location headers) are built from
-        the Host header unless ``base_url`` is set: a Host that is not hostname[:port] is refused."""
-        host = request.headers.get("host")
-        if host is not None and not HOST.fullmatch(host):
-            return PlainTextResponse("the Host header must be a hostname or an address, with an optional port\n",
-                                     status_code=400)
-        response: Response = await call_next(request)
-        return response
-
+    app.add_middleware(CheckedHost)
     for module in (sparql, store, studies, concepts, recommend, ask, ontology, pages, health):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _swagger_ui(app)
     return app
+
+
+class CheckedHost:
+    """Absolute URLs (the page's script links, the service description, Location headers) are built from the Host
+    header unless ``base_url`` is set: a Host that is not hostname[:port] is refused. A plain ASGI middleware: no
+    task or stream per request (``@app.middleware("http")`` costs about 0.35 ms CPU per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = next((value for name, value in scope["headers"] if name == b"host"), None)
+            if host is not None and not HOST.fullmatch(host.decode("latin-1")):
+                response = PlainTextResponse("the Host header must be a hostname or an address, with an optional "
+                                             "port\n", status_code=400)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _swagger_ui(app: FastAPI) -> None:

@@ -2,9 +2,10 @@
 and the FastAPI dependencies that hand it to the routes. Created by the app's lifespan; nothing here exists at
 import time.
 
-The server process never opens an embedded store itself: every read (SPARQL, REST, Graph Store) and every write
-runs in the worker processes (``lskg.api.pool``). ``state.store`` is a :class:`PoolStore`, the ``Store``
-interface over the pool, for the REST routes and the recommender.
+Every read (SPARQL, REST, Graph Store) and every write runs in the worker processes (``lskg.api.pool``), but
+for point lookups, which a read-only server answers on its own read-only handle (``lskg.api.lookup``).
+``state.store`` is a :class:`PoolStore`, the ``Store`` interface over the pool, for the REST routes and the
+recommender.
 
 * Read-only server: N read-only workers. Before each request the server reads ``StoreDir.generation()`` (one
   readlink); when a build or ``lskg add`` has swapped ``current``, the memos are dropped and the workers open the

@@ -12,6 +12,9 @@ queued behind it goes to another worker. A worker that dies on its own (out of m
 costs only the request it was running: the caller gets a 503 (memory) or a 400 (crash) and a fresh worker
 starts. The event loop never blocks: the sockets are asyncio protocols.
 
+A read-only pool answers point lookups (``lskg.api.lookup``) itself, on its own read-only handle, before any of
+this: the hand-off would cost more than the lookup.
+
 ``InlinePool``: for a remote SPARQL server the job runs in a thread (the guard included), through the same
 ``handle`` over the remote ``Store``. The deadline still answers the client with 503, but the thread runs on until
 the remote server returns (it enforces its own limits).
@@ -38,7 +41,8 @@ from typing import IO, Any
 from starlette.concurrency import run_in_threadpool
 
 from lskg.api.errors import OverloadedError, WorkerCrashedError, WorkerMemoryError
-from lskg.api.worker import _HEADER, Hello, Job, Limits, Reply, handle
+from lskg.api.lookup import Lookups
+from lskg.api.worker import _HEADER, IDLE_S, Hello, Job, Limits, QueryJob, Reply, handle
 from lskg.errors import LskgError, QueryTimeoutError, StoreError
 from lskg.kg.store import Store
 
@@ -179,6 +183,8 @@ class ProcessPool:
         """(store root, generation name) the workers should read: they reopen when it changes."""
         self.limits = limits
         self.writable = writable
+        self.lookups = None if writable else Lookups()
+        """Point lookups answered in this process (``lskg.api.lookup``); None: every query goes to a worker."""
         self.confinement = Hello(network=None, memory_mib=None, pid=0, writable=writable)
         """What the latest worker reported: its network isolation and memory limit."""
         self.size = 1 if writable else max(1, size)
@@ -236,10 +242,15 @@ class ProcessPool:
             task.add_done_callback(self._tasks.discard)
 
     async def _watch(self) -> None:
-        """Kill the worker of a job past the time limit (checked every 50 ms; no timer per request)."""
+        """Kill the worker of a job past the time limit (checked every 50 ms; no timer per request). Every IDLE_S,
+        the lookups' handle lets go of a generation ``current`` has moved past, as idle workers do."""
+        release = time.monotonic() + IDLE_S
         while not self._closed:
             await asyncio.sleep(0.05)
             now = time.monotonic()
+            if self.lookups is not None and now > release:
+                self.lookups.release_if_stale()
+                release = now + IDLE_S
             for worker in list(self._workers):
                 if worker.inflight and (started := worker.inflight[0].started) is not None \
                         and now - started > self.timeout:
@@ -313,6 +324,10 @@ class ProcessPool:
                         self._waiters.remove(waiter)
 
     async def run(self, job: Job) -> Reply:
+        if self.lookups is not None and isinstance(job, QueryJob):
+            answered = self.lookups.answer(self._key(), job)
+            if answered is not None:
+                return answered
         if self._queued() >= self.max_queue:
             raise OverloadedError(f"{self._queued()} queries are already waiting for this endpoint",
                                   hint="retry in a few seconds")
@@ -344,6 +359,8 @@ class ProcessPool:
         for worker in list(self._workers):
             worker.fail(StoreError("the server is stopping"))
         self._workers.clear()
+        if self.lookups is not None:
+            self.lookups.close()
 
     @property
     def alive(self) -> int:

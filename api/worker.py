@@ -1,7 +1,8 @@
 """Where every SPARQL request is read and evaluated: the worker processes of the API (and ``handle`` for inline use).
 
 The server process never parses SPARQL. It sends each request (a query, an update, a syntax check, a Graph Store
-operation) to a worker over a socket (length-prefixed pickles); the worker
+operation; not a point lookup, which ``lskg.api.lookup`` recognises and answers in the server) to a worker over
+a socket (length-prefixed pickles); the worker
 
 1. pre-checks the text in linear time: size and bracket nesting (``lskg.kg.sparql_text.precheck``);
 2. parses it with a real SPARQL parser (rdflib's grammar, ``sparql_text.guard``) and refuses ``SERVICE`` and
@@ -45,7 +46,16 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from lskg.errors import LskgError, QueryError, ResultTooLargeError, StoreError
-from lskg.kg.rdf import DefaultGraph, FormatNotAcceptedError, GraphName, Triple, encode, iri, parse_graph
+from lskg.kg.rdf import (
+    DefaultGraph,
+    FormatNotAcceptedError,
+    GraphName,
+    QueryResult,
+    Triple,
+    encode,
+    iri,
+    parse_graph,
+)
 from lskg.kg.sparql_text import GuardSyntaxError, Parsed, guard, precheck
 from lskg.kg.store import EmbeddedStore, SparqlSyntaxError, Store, StoreDir, syntax_error
 
@@ -222,16 +232,21 @@ class QueryJob:
     max_rows: int = 100_000
     max_bytes: int = 256 * 2**20
     trusted: bool = False
-    """The server's own named queries (REST, the recommender): no guard parse. Never set for client text."""
+    """No guard parse: the server's own named queries (REST, the recommender), and client text only once
+    ``lskg.api.lookup`` has recognised it as a point lookup (a stricter check than the guard's)."""
 
     def run(self, store: Store, limits: Limits) -> Reply:
         if not self.trusted:
             read_request(self.text, limits, update=False)
         result = store.query(self.text, default_graph=[iri(g) for g in self.default_graph] or None,
                              named_graphs=[iri(g) for g in self.named_graphs] or None, base_iri=self.base_iri)
+        return self.answer(result, self.max_bytes)
+
+    def answer(self, result: QueryResult, max_bytes: int) -> Reply:
+        """The reply carrying ``result``, serialised in the negotiated format and checked against the caps."""
         encoded = encode(result, results_format=self.results_format and self.results_format[0],
                          graph_format=self.graph_format and self.graph_format[0], max_rows=self.max_rows,
-                         max_bytes=self.max_bytes)
+                         max_bytes=max_bytes)
         chosen = self.graph_format if encoded.graph else self.results_format
         assert chosen is not None  # encode refuses a kind of result without a format
         return Reply(Kind.ANSWER, media_type=chosen[1], body=encoded.body, rows=encoded.rows)
@@ -421,8 +436,9 @@ def send_frame(sock: socket.socket, obj: object) -> None:
     sock.sendall(_HEADER.pack(len(data)) + data)
 
 
-class _Opened:
-    """The store this worker reads (or writes): reopened when the server names another generation."""
+class OpenedStore:
+    """The store a worker reads (or writes), or the server's handle for lookups (``lskg.api.lookup``): reopened
+    when the server names another generation."""
 
     def __init__(self, writable: bool) -> None:
         self.writable = writable
@@ -453,8 +469,12 @@ class _Opened:
         except Exception:  # noqa: BLE001 - `current` missing for a moment: check again later
             return
         if current != self.store.path.name:
+            self.close()
+
+    def close(self) -> None:
+        if self.store is not None:
             self.store.close()
-            self.store = self.key = None
+        self.store = self.key = None
 
 
 IDLE_S = 2.0
@@ -499,7 +519,7 @@ def main(sock: socket.socket, limits: Limits, writable: bool) -> None:
     guard("DELETE WHERE { ?s ?p ?o }", update=True)
     send_frame(sock, Hello(network=CONFINEMENT.network, memory_mib=CONFINEMENT.memory_mib, pid=os.getpid(),
                            writable=writable))
-    opened = _Opened(writable)
+    opened = OpenedStore(writable)
     frames = _Frames(sock, opened.release_if_stale)
     while (frame := frames.next()) is not None:
         key, job = frame

@@ -206,7 +206,8 @@ def main() -> None:
 
     from lskg.kg.store import StoreDir
 
-    results: dict[str, object] = {"n_studies": args.n, "cores": os.cpu_count()}
+    results: dict[str, object] = {"n_studies": args.n, "cores": os.cpu_count(),
+                                  "load_average_before": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory() as tmp:
         store = str(Path(tmp) / "store")
         started = time.perf_counter()
@@ -251,6 +252,9 @@ def main() -> None:
                     throughput[f"{name}@c{clients}"] = cell
                     print(f"{name} c={clients}: {cell}")
             results["throughput"] = throughput
+            results["load_average_after"] = os.getloadavg()[0]
+            print(f"load average (1 min): {results['load_average_before']:.2f} before, "
+                  f"{results['load_average_after']:.2f} after (a shared machine: ratios, not absolutes)")
 
             if not (args.latency_only or args.no_recommend):
                 results["recommend"] = recommend_latency(store, servers["lskg"], max(20, args.runs // 10))
