@@ -24,6 +24,7 @@ with ``Extractor(index, decide=True)`` (``extract_corpus(..., decide=True)``, ``
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -32,6 +33,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from lskg.extract import startup  # noqa: F401 - first: spaCy without torch
+
+# isort: split
 import spacy
 from spacy.tokens import Doc
 
@@ -51,6 +55,7 @@ WEIGHTS = MODELS / "decision-v1.json"
 ROLE_ORDER = {"proposed": 0, "applied": 1, "baseline": 2, "method_step": 3, "mentioned": 4}
 
 
+@functools.lru_cache(maxsize=4096)
 def is_metric_name(name: str) -> bool:
     """A metric's name (mIoU, RMSE, F1-score, AUC-PR) is never a model."""
     if canonical(name):
@@ -79,7 +84,7 @@ class FacetModel:
         """The log-odds that the candidate is a fact."""
         if self.kind == "linear":
             w = self.weights or {}
-            return self.bias + sum(v * w[k] for k, v in x.items() if k in w)
+            return self.bias + sum([v * w[k] for k, v in x.items() if k in w])  # (in the features' order)
         vector = [x.get(name, 0.0) for name in self.features]
         total = self.init
         for tree in self.trees:

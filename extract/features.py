@@ -28,11 +28,14 @@ import bisect
 import functools
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from spacy.attrs import IDX, LENGTH, SENT_START
+from lskg.extract import startup  # noqa: F401 - first: spaCy without torch
+
+# isort: split
 from spacy.tokens import Doc
 
 from lskg.extract.components.tokens import token_table
@@ -79,12 +82,15 @@ OUTLOOK_WORDS = frozenset({"future", "could", "may", "might", "would", "useful",
 OUTLOOK_PHRASES = ("can be", "can provide", "can support", "can help", "can serve", "potential for", "potential to",
                    "a reference", "a basis", "provides support", "provide support")
 KINDS = ("title", "aim", "method", "result", "background", "outlook")
+FRONT_KINDS = frozenset({"title", "aim"})
+KIND_FEATURES = tuple((kind, f"kind:{kind}", f"share:{kind}") for kind in KINDS)
 WORD = re.compile(r"[a-z0-9][a-z0-9\-]*")
 STOP = frozenset("""a an the of and or to in on for with by from as at is are was were be been being this that these
 those it its their there which who whom whose into than then also such can could may might will would has have had
 not no but if so we our they them via per each both more most other""".split())
 WINDOW = 5
 ROLES = ("proposed", "applied", "baseline", "mentioned")
+ROLE_FEATURES = tuple((role, f"role:{role}", f"role_share:{role}") for role in ROLES)
 COMPONENTS = ("facet_ruler", "paraphrases", "abbreviations", "candidates")
 
 # knowledge-implied candidates
@@ -125,6 +131,10 @@ FACTOR_ROOTS = ("ConditioningFactor", "TopographicData")
 """Concepts under these are the factors a factor list names by a bare word ("slope, aspect, distance to roads")."""
 FACTOR_LIST_MIN = 3
 """An enumeration naming this many distinct factors is a factor list even without a word such as "factors"."""
+LETTERS = re.compile(r"[A-Za-z]+")
+LIST_ITEM = re.compile(r"[^,;:()]+")
+LIST_CONJUNCTION = re.compile(r"\s(?:and|or|as well as)\s", re.IGNORECASE)
+LIST_LEAD = re.compile(r"^\s*(?:including|such as|e\.g\.|the)\s+", re.IGNORECASE)
 GENERAL_WORDS = frozenset({"map", "data", "index", "factor", "unit", "model", "distance", "proximity", "record",
                            "layer", "value", "type", "class", "landslide", "digital", "multi", "high", "local",
                            "relative", "mean", "average", "annual", "satellite", "source", "terrain", "normalized",
@@ -205,7 +215,8 @@ class StudyView:
 
     def shared(self, index: ConceptIndex) -> dict[str, Any]:
         """What every candidate's features share, computed once per study: the other concepts the study uses
-        (``co:`` feature names by candidate), candidates per facet, the title in lower case."""
+        (``co:`` feature names by candidate), candidates per facet, the title in lower case, and per facet the
+        candidate concepts of the ontology and how many of them each concept is above (an ancestor of)."""
         if self._shared is None:
             co = {}
             for k in self.candidates.values():
@@ -215,32 +226,64 @@ class StudyView:
             per_facet: dict[str, int] = {}
             for k in self.candidates.values():
                 per_facet[k.facet] = per_facet.get(k.facet, 0) + 1
+            concepts: dict[str, set[str]] = {f: set() for f in per_facet}
+            narrower_count: dict[str, Counter[str]] = {f: Counter() for f in per_facet}
+            for k in self.candidates.values():
+                if k.concept in index.concepts:
+                    concepts[k.facet].add(k.concept)
+                    narrower_count[k.facet].update(_ancestors(index, k.concept))
             title = self.sentences[0].text if self.sentences and "title" in self.sentences[0].kinds else ""
             self._shared = {"co": co, "per_facet": {f: _log(n) for f, n in per_facet.items()}, "title": title,
-                            "title_lower": title.lower()}
+                            "title_lower": title.lower(), "concepts": concepts, "narrower_count": narrower_count}
         return self._shared
 
 
-def sentence_kinds(text: str, is_title: bool) -> frozenset[str]:
+def _phrases(phrases: Iterable[str]) -> re.Pattern[str]:
+    """Any of ``phrases`` as a substring: one search instead of a test per phrase."""
+    return re.compile("|".join(map(re.escape, phrases)))
+
+
+def _prefixes(prefixes: Iterable[str]) -> re.Pattern[str]:
+    """A word starting with one of ``prefixes``, searched in the words joined by spaces after a space."""
+    return re.compile(" (?:" + "|".join(map(re.escape, prefixes)) + ")")
+
+
+THIS_STUDY = _phrases(THIS_STUDY_PHRASES)
+AIM = _phrases(AIM_PHRASES)
+METHOD = _phrases(METHOD_PHRASES)
+BACKGROUND = _phrases(BACKGROUND_PHRASES)
+OUTLOOK = _phrases(OUTLOOK_PHRASES)
+AIM_PREFIX = _prefixes(AIM_PREFIXES)
+METHOD_PREFIX = _prefixes(METHOD_PREFIXES)
+RESULT_PREFIX = _prefixes(RESULT_PREFIXES)
+BACKGROUND_PREFIX = _prefixes(BACKGROUND_PREFIXES)
+
+
+def sentence_words(text: str) -> frozenset[str]:
+    """The lower-cased words of a sentence (``Sentence.words``; what its kinds are judged on)."""
+    return frozenset(WORD.findall(text.lower()))
+
+
+def sentence_kinds(text: str, is_title: bool, words: frozenset[str] | None = None) -> frozenset[str]:
+    """The discourse kinds of a sentence (``words``: its :func:`sentence_words`, when already at hand)."""
     lower = text.lower()
-    words = set(WORD.findall(lower))
-    this_study = not words.isdisjoint(THIS_STUDY_WORDS) or any(p in lower for p in THIS_STUDY_PHRASES)
+    if words is None:
+        words = sentence_words(text)
+    joined = " " + " ".join(words)  # a word starts after each space: one search per prefix list
+    this_study = not words.isdisjoint(THIS_STUDY_WORDS) or THIS_STUDY.search(lower) is not None
     kinds = set()
     if is_title:
         kinds.add("title")
-    if (this_study and any(w.startswith(AIM_PREFIXES) for w in words)) or not words.isdisjoint(AIM_WORDS) or \
-            any(p in lower for p in AIM_PHRASES):
+    if (this_study and AIM_PREFIX.search(joined)) or not words.isdisjoint(AIM_WORDS) or AIM.search(lower):
         kinds.add("aim")
-    if not words.isdisjoint(METHOD_WORDS) or any(w.startswith(METHOD_PREFIXES) for w in words) or \
-            any(p in lower for p in METHOD_PHRASES):
+    if not words.isdisjoint(METHOD_WORDS) or METHOD_PREFIX.search(joined) or METHOD.search(lower):
         kinds.add("method")
-    if not words.isdisjoint(RESULT_WORDS) or "%" in text or any(w.startswith(RESULT_PREFIXES) for w in words):
+    if not words.isdisjoint(RESULT_WORDS) or "%" in text or RESULT_PREFIX.search(joined):
         kinds.add("result")
-    if not this_study and (not words.isdisjoint(BACKGROUND_WORDS) or any(w.startswith(BACKGROUND_PREFIXES)
-                                                                          for w in words)
-                           or any(p in lower for p in BACKGROUND_PHRASES)):
+    if not this_study and (not words.isdisjoint(BACKGROUND_WORDS) or BACKGROUND_PREFIX.search(joined)
+                           or BACKGROUND.search(lower)):
         kinds.add("background")
-    if not words.isdisjoint(OUTLOOK_WORDS) or any(p in lower for p in OUTLOOK_PHRASES):
+    if not words.isdisjoint(OUTLOOK_WORDS) or OUTLOOK.search(lower):
         kinds.add("outlook")
     return frozenset(kinds)
 
@@ -252,11 +295,11 @@ class _Reading:
     def __init__(self, passage: Passage, doc: Doc) -> None:
         self.passage = passage
         self.doc = doc
-        self.text = token_table(doc).doc_text
-        array = doc.to_array([SENT_START, IDX, LENGTH]).astype("int64")
-        self.idx: list[int] = array[:, 1].tolist()
-        self.length: list[int] = array[:, 2].tolist()
-        starts = [0, *(i for i, v in enumerate(array[:, 0].tolist()) if v == 1 and i > 0)] if len(doc) else []
+        tokens = token_table(doc)  # (read by the rule components already)
+        self.text = tokens.doc_text
+        self.idx: list[int] = tokens.idx
+        self.length: list[int] = [len(t) for t in tokens.text]
+        starts = [i for i, start in enumerate(tokens.is_start) if start]
         ends = [*starts[1:], len(doc)]
         self.spans = [(a, b, self.idx[a], self.idx[b - 1] + self.length[b - 1]) for a, b in zip(starts, ends,
                                                                                               strict=True)]
@@ -343,12 +386,13 @@ def study_view(document: Document, read: Sequence[tuple[Passage, Doc]], merged: 
                                                                           min(end_char, passage.scope[1]))
             text = reading.text[lo:hi].strip()
             is_title = title_end is not None and start_char == 0 and end_char <= title_end
-            s = Sentence(len(sentences), text, sentence_kinds(text, is_title), frozenset(WORD.findall(text.lower())))
+            words = sentence_words(text)
+            s = Sentence(len(sentences), text, sentence_kinds(text, is_title, words), words)
             sentences.append(s)
             reading.by_start[sent_start] = s
             texts.append(text)
         for m in mentions(doc):
-            start_char, end_char = doc[m.start].idx, doc[m.end - 1].idx + len(doc[m.end - 1].text)
+            start_char, end_char = reading.idx[m.start], reading.end_char(m.end - 1)
             if not passage.in_scope(start_char, end_char):
                 continue
             sentence = reading.by_start.get(reading.sentence_of_token(m.start)[0])
@@ -433,20 +477,31 @@ def factor_words(index: ConceptIndex) -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=65536)
+def _factor_of(index: ConceptIndex, word: str) -> str | None:
+    """The factor concept a bare word (lower case) names, itself or as a plural (:func:`factor_words`)."""
+    words = factor_words(index)
+    return next((words[f] for f in (word, *singular_forms(word)) if f in words), None)
+
+
 def _factor_lists(reading: _Reading, index: ConceptIndex, candidates: dict[tuple[str, str], Candidate]) -> None:
     """Factors named by a bare word in an enumeration of a sentence about factors or variables, or in an
     enumeration of at least ``FACTOR_LIST_MIN`` distinct factors ("elevation, slope, aspect and lithology")."""
-    words = factor_words(index)
     text_all = reading.text
     for _, _, sent_start, sent_end in reading.spans:
         text = text_all[sent_start:sent_end]
         if text.count(",") < 2:
             continue
+        # where the sentence's words that name a factor start: a list item without one yields no hit
+        named = [m.start() for m in LETTERS.finditer(text) if _factor_of(index, m.group(0).lower())]
+        if not named:
+            continue
         hits: list[tuple[str, int, int]] = []
-        for item in re.finditer(r"[^,;:()]+", text):
+        for item in LIST_ITEM.finditer(text):
+            if not _any_between(named, item.start(), item.end()):
+                continue
             for piece_start, piece, place in _list_pieces(item.group(0), first_item=item.start() == 0):
-                phrase = re.sub(r"^\s*(?:including|such as|e\.g\.|the)\s+", "", piece.strip(), flags=re.IGNORECASE)
-                tokens = re.findall(r"[A-Za-z]+", phrase)
+                tokens = LETTERS.findall(LIST_LEAD.sub("", piece.strip()))
                 if len(tokens) > 3 and place == "lead-in":
                     tokens = tokens[-1:]  # the list's first item ends its lead-in ("factors considered were slope")
                 elif len(tokens) > 3 and place == "last":
@@ -454,8 +509,7 @@ def _factor_lists(reading: _Reading, index: ConceptIndex, candidates: dict[tuple
                 if not 1 <= len(tokens) <= 3:
                     continue
                 for token in tokens:
-                    forms = [token.lower(), *(f.lower() for f in singular_forms(token))]
-                    iri = next((words[f] for f in forms if f in words), None)
+                    iri = _factor_of(index, token.lower())
                     if iri is None:
                         continue
                     start = sent_start + item.start() + piece_start + piece.find(token)
@@ -468,12 +522,17 @@ def _factor_lists(reading: _Reading, index: ConceptIndex, candidates: dict[tuple
                 _implied(candidates, "data", iri, index, "factor_list", occurrence)
 
 
+def _any_between(sorted_offsets: list[int], start: int, end: int) -> bool:
+    i = bisect.bisect_left(sorted_offsets, start)
+    return i < len(sorted_offsets) and sorted_offsets[i] < end
+
+
 def _list_pieces(item: str, *, first_item: bool) -> list[tuple[int, str, str]]:
     """An enumeration item split at "and"/"or": (offset, text, place), place ``lead-in`` for the first piece of the
     sentence's first item, ``last`` for a piece after a conjunction, ``item`` otherwise."""
     pieces: list[tuple[int, str, str]] = []
     pos = 0
-    for m in re.finditer(r"\s(?:and|or|as well as)\s", item, flags=re.IGNORECASE):
+    for m in LIST_CONJUNCTION.finditer(item):
         pieces.append((pos, item[pos:m.start()], "lead-in" if first_item and not pieces else "item"))
         pos = m.end()
     pieces.append((pos, item[pos:], "last" if pieces else ("lead-in" if first_item else "item")))
@@ -498,49 +557,49 @@ def _log(n: float) -> float:
 
 
 def features(c: Candidate, view: StudyView, index: ConceptIndex) -> dict[str, float]:
-    """The sparse feature vector of one candidate (names -> values)."""
+    """The sparse feature vector of one candidate (names -> values; the order of the names is part of it, as a
+    linear score sums the weights in that order)."""
     f: dict[str, float] = {"bias": 1.0}
     n_sent = max(1, len(view.sentences))
     occ = c.occurrences
-    hits = occ + [o for _, o in c.events]
-    sents = {o.sentence.index for o in occ}
+    hits = occ + [o for _, o in c.events] if c.events else occ
     f["n_mentions"] = _log(len(occ))
-    f["n_sentences"] = _log(len(sents))
+    f["n_sentences"] = _log(len({o.sentence.index for o in occ}))
     f["rules"] = float("rules" in c.sources)
     f["only_knowledge"] = float("rules" not in c.sources)
     if hits:
-        first = min(o.sentence.index for o in hits)
-        last = max(o.sentence.index for o in hits)
+        positions = [o.sentence.index for o in hits]
+        first, last = min(positions), max(positions)
         f["first_pos"] = first / n_sent
         f["last_pos"] = last / n_sent
         f["in_first_sentences"] = float(first <= 1)
         f["in_last_sentence"] = float(last == n_sent - 1)
-        for kind in KINDS:
-            share = sum(kind in o.sentence.kinds for o in hits) / len(hits)
-            if share:
-                f[f"kind:{kind}"] = 1.0
-                f[f"share:{kind}"] = share
-        if all("background" in o.sentence.kinds and not (o.sentence.kinds & {"title", "aim"}) for o in hits):
+        kinds = [o.sentence.kinds for o in hits]
+        for kind, name, share in KIND_FEATURES:
+            n = sum([kind in k for k in kinds])
+            if n:
+                f[name] = 1.0
+                f[share] = n / len(hits)
+        if all("background" in k and not (k & FRONT_KINDS) for k in kinds):
             f["only_background"] = 1.0
-    for role in ROLES:
-        n = sum(o.role == role for o in occ)
+    roles: list[str] = [o.role for o in occ]
+    for role, name, share in ROLE_FEATURES:
+        n = roles.count(role)
         if n:
-            f[f"role:{role}"] = 1.0
-            f[f"role_share:{role}"] = n / len(occ)
-    if occ and all(o.role == "mentioned" for o in occ):
+            f[name] = 1.0
+            f[share] = n / len(occ)
+    if occ and roles.count("mentioned") == len(occ):
         f["all_mentioned"] = 1.0
     for o in occ:
         for cue in o.cues:
-            kind = cue.split(":", 1)[-1].split(" ", 1)[0]
-            f[f"cue:{cue.split(':', 1)[0]}:{kind}"] = 1.0
-        component = o.extractor.split(".")[1] if o.extractor.count(".") >= 2 else o.extractor
+            f[_cue_feature(cue)] = 1.0
+        component = _component(o.extractor)
         if component in COMPONENTS:
             f[f"by:{component}"] = 1.0
     if occ:
         f["max_confidence"] = max(o.confidence for o in occ)
-    for o in hits:
-        for w in o.window:
-            f[f"w:{w}"] = 1.0
+    f.update(dict.fromkeys([f"w:{w}" for o in hits for w in o.window], 1.0))
+    shared = view.shared(index)
     # the concept and its place in the hierarchy
     if c.candidate:
         f["candidate"] = 1.0
@@ -550,22 +609,19 @@ def features(c: Candidate, view: StudyView, index: ConceptIndex) -> dict[str, fl
         f[f"c:{_local(c.concept)}"] = 1.0
         f["depth"] = min(3, _depth(index, c.concept)) / 3
         ancestors = _ancestors(index, c.concept)
-        others = [k for k in view.candidates.values() if k.facet == c.facet and k.concept != c.concept
-                  and k.concept in index.concepts]
-        if any(c.concept in _ancestors(index, k.concept) for k in others):
+        below = shared["narrower_count"][c.facet].get(c.concept, 0) - (c.concept in ancestors)
+        if below > 0:
             f["has_narrower"] = 1.0
-        if any(k.concept in ancestors for k in others):
+        above = ancestors & shared["concepts"][c.facet]
+        if above and (len(above) > 1 or c.concept not in above):
             f["has_broader"] = 1.0
-        shared = view.shared(index)
         title, title_lower = shared["title"], shared["title_lower"]
-        f["title_label"] = float(bool(title) and any(label.lower() in title_lower and _folded_in(label, title)
-                                                     for label in concept.labels))
+        f["title_label"] = float(bool(title) and any(lower in title_lower and _folded_in(label, title)
+                                                     for label, lower in _labels(index, c.concept)))
         f["definition_overlap"] = _overlap(_definition_words(concept.definition), [o.sentence.words for o in hits])
-    shared = view.shared(index)
     f["n_facet_candidates"] = shared["per_facet"][c.facet]
-    for key, name in shared["co"].items():
-        if key != c.key:
-            f[name] = 1.0
+    own = c.key
+    f.update({name: 1.0 for key, name in shared["co"].items() if key != own})
     # gazetteer and knowledge-implied candidates
     if c.events:
         f["event"] = 1.0
@@ -574,12 +630,30 @@ def features(c: Candidate, view: StudyView, index: ConceptIndex) -> dict[str, fl
         f["event_in_aim"] = float(any("aim" in o.sentence.kinds for _, o in c.events))
         f["source:" + "+".join(sorted(c.sources))] = 1.0
     if c.concept in index.concepts:
-        local = index.get(c.concept).local_name
-        driver = DRIVER_CUE.get(local)
+        driver = DRIVER_CUE.get(index.get(c.concept).local_name)
         if driver is not None:
             f["driver_in_text"] = float(bool(driver.search(view.text)))
             f["driver_in_event_sentences"] = float(any(driver.search(o.sentence.text) for _, o in c.events))
     return f
+
+
+@functools.lru_cache(maxsize=8192)
+def _labels(index: ConceptIndex, iri: str) -> tuple[tuple[str, str], ...]:
+    """A concept's labels, each with its lower-case form."""
+    return tuple((label, label.lower()) for label in index.get(iri).labels)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cue_feature(cue: str) -> str:
+    """``cue:<role>:<first word of the cue>`` (``baseline:outperform ...`` -> ``cue:baseline:outperform``)."""
+    kind = cue.split(":", 1)[-1].split(" ", 1)[0]
+    return f"cue:{cue.split(':', 1)[0]}:{kind}"
+
+
+@functools.lru_cache(maxsize=64)
+def _component(extractor: str) -> str:
+    """The component of an extractor name (``lskg.facet_ruler.v1`` -> ``facet_ruler``)."""
+    return extractor.split(".")[1] if extractor.count(".") >= 2 else extractor
 
 
 @functools.lru_cache(maxsize=8192)

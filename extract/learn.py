@@ -27,6 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lskg.extract import startup  # noqa: F401 - first: spaCy without torch
+
+# isort: split
 from spacy.tokens import Doc
 
 from lskg.extract.decision import NAME, DecisionModel, DecisionStage, FacetModel, is_metric_name

@@ -23,6 +23,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from lskg.extract import startup  # noqa: F401 - first: spaCy without torch
+
+# isort: split
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
