@@ -18,7 +18,7 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode
 
-from lskg.errors import UnknownConceptError
+from lskg.errors import StoreError, UnknownConceptError
 from lskg.facets import CONTEXT_FACETS, FACET_INFO
 from lskg.kg import queries
 from lskg.kg.ask import AnswerKind, Question, read_question
@@ -148,7 +148,12 @@ def concept_counts(store: Store) -> dict[str, int]:
 
 
 def stats(store: Store, counts: Mapping[str, int] | None = None) -> GraphStats:
-    row = store.select("graph_stats")[0]
+    rows = store.select("graph_stats")
+    if not rows:
+        raise StoreError("this graph has no build-time aggregates (it was built by an older lskg), so its counts "
+                         "cannot be read", hint="rebuild it with `lskg build`, or run `lskg add` once, which "
+                         "recomputes them")
+    row = rows[0]
     counts = concept_counts(store) if counts is None else counts
     index = concept_index()
     top: dict[Facet, tuple[ConceptCount, ...]] = {}

@@ -64,6 +64,10 @@ LSKG_TERMS = frozenset({
     "TriggerEvent", "triggerType", "eventDate", "eventPlace",
     # gaps
     "gapConcept", "observedCount", "plausibility", "gapScore", "rank", "modelVersion", "facetPair",
+    # build-time aggregates (qb:Observation dimensions and measures)
+    "countedConcept", "countedLabel", "countedScheme", "pairedConcept", "pairedLabel", "position", "studyCount",
+    "taskStudyCount", "stepStudyCount", "methodReferenceCount", "factCount", "evidenceCount", "metricCount",
+    "candidateCount",
 })
 
 LSKG = Namespace(BASE + "ontology/", LSKG_TERMS)
@@ -86,10 +90,14 @@ EVENT = Namespace(BASE + "event/")
 SYNTHESIS = Namespace(BASE + "synthesis/")
 GRAPH = Namespace(BASE + "graph/")
 SHAPE = Namespace(BASE + "shape/")
+AGGREGATE = Namespace(BASE + "aggregate/")
+"""The build-time aggregates: one qb:DataSet per counting query, and their observations."""
 
 ONTOLOGY_GRAPH = GRAPH["ontology"]
 SYNTHESIS_GRAPH = GRAPH["review-synthesis"]
 """The review's Table 1 (typical correspondences), kept apart from study-level evidence."""
+AGGREGATES_GRAPH = GRAPH["aggregates"]
+"""Study counts computed by the build from the validated graph (``lskg.kg.aggregates``), refreshed by every add."""
 
 # External vocabularies
 RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
@@ -102,14 +110,15 @@ PROV = Namespace("http://www.w3.org/ns/prov#")
 FABIO = Namespace("http://purl.org/spar/fabio/")
 BIBO = Namespace("http://purl.org/ontology/bibo/")
 SH = Namespace("http://www.w3.org/ns/shacl#")
+QB = Namespace("http://purl.org/linked-data/cube#")
 
 PREFIXES: dict[str, Namespace] = {
     "lskg": LSKG, "scheme": SCHEME, "collection": COLLECTION, "model": MODEL, "data": DATA,
     "landslide": LANDSLIDE, "task": TASK, "candidate": CANDIDATE, "study": STUDY, "fact": FACT,
     "evidence": EVIDENCE, "metric": METRIC, "agent": AGENT, "gap": GAP, "event": EVENT, "synthesis": SYNTHESIS,
-    "graph": GRAPH,
+    "graph": GRAPH, "aggregate": AGGREGATE,
     "rdf": RDF, "rdfs": RDFS, "owl": OWL, "xsd": XSD, "skos": SKOS, "dcterms": DCTERMS, "prov": PROV,
-    "fabio": FABIO, "bibo": BIBO,
+    "fabio": FABIO, "bibo": BIBO, "qb": QB,
 }
 
 FACET_SCHEMES = {
