@@ -3,6 +3,7 @@ studies of real-length text, each against a baseline measured in the same run.
 
     python benchmarks/bench_growth.py                       # 1,000 and 10,000 studies
     python benchmarks/bench_growth.py --sizes 1000 10000 30000 --json benchmarks/results/growth.json
+    python benchmarks/bench_growth.py --sizes 1000 10000 --skip reference queries recommend   # the build only
 
 The corpus is the embedded one (``lskg/data/corpus``: published abstracts and review summaries, ~140 words a
 study) repeated to N studies (each copy with its own id and title, no DOI, so none is merged away). Per size, in
@@ -204,26 +205,33 @@ def measure_or_error(kind: str, *args) -> dict:
         return {"error": str(exc).splitlines()[-1]}
 
 
-def run(n: int, workers: int, reference: bool) -> dict:
+SKIPPED = {"error": "skipped"}
+GRAPH_STAGES = ("map", "validate", "write")
+"""The stages that turn extracted studies into the stored graph, compared with bulk load on their own."""
+
+
+def run(n: int, workers: int, reference: bool, skip: frozenset[str] = frozenset()) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"lskg-growth-{n}-") as workdir:
         path = Path(workdir) / "corpus.jsonl"
         words = corpus(path, n)
         load = os.getloadavg()[0]
         build = measure("build", str(path), workdir, workers, reference)
         bulk = measure("bulk", workdir)
-        queries = measure_or_error("queries", workdir)
-        recommend = measure_or_error("recommend", workdir)
+        queries = SKIPPED if "queries" in skip else measure_or_error("queries", workdir)
+        recommend = SKIPPED if "recommend" in skip else measure_or_error("recommend", workdir)
         extract = {w: measure("extract", str(path), w) for w in sorted({1, workers})} if reference else {}
         load = max(load, os.getloadavg()[0])
     stages, cpu = build["stages_s"], build["stages_cpu_s"]
     after_extract = build["build_s"] - stages["extract"]
     after_extract_cpu = build["build_cpu_s"] - cpu["extract"]
+    graph_cpu = sum(cpu[stage] for stage in GRAPH_STAGES)
     result = {"n": n, "words": words, "load_average": load, "build": build, "bulk": bulk, "queries": queries,
               "recommend": recommend, "extract": extract, "extract_words_per_s": words / stages["extract"],
               "build_over_bulk": build["build_s"] / bulk["bulk_load_s"],
               "build_cpu_over_bulk_cpu": build["build_cpu_s"] / bulk["bulk_load_cpu_s"],
               "after_extract_over_bulk": after_extract / bulk["bulk_load_s"],
-              "after_extract_cpu_over_bulk_cpu": after_extract_cpu / bulk["bulk_load_cpu_s"]}
+              "after_extract_cpu_over_bulk_cpu": after_extract_cpu / bulk["bulk_load_cpu_s"],
+              "graph_stages_cpu_s": graph_cpu, "graph_stages_cpu_over_bulk_cpu": graph_cpu / bulk["bulk_load_cpu_s"]}
     print(f"\n== {n} studies, {words} words, {build['quads']} quads; load average up to {load:.1f} on "
           f"{os.cpu_count()} cores")
     print(f"build ({workers} extraction workers): {build['build_s']:.1f} s = {result['build_over_bulk']:.1f}x bulk "
@@ -233,6 +241,8 @@ def run(n: int, workers: int, reference: bool) -> dict:
           f"{result['after_extract_cpu_over_bulk_cpu']:.1f}x")
     print("  stages, wall (CPU) s: " + ", ".join(f"{k} {v:.1f} ({cpu[k]:.1f})" for k, v in stages.items()) +
           f"; extraction {result['extract_words_per_s']:,.0f} words/s, {words / cpu['extract']:,.0f} words per CPU s")
+    print(f"  {' + '.join(GRAPH_STAGES)}: CPU {graph_cpu:.1f} s = {result['graph_stages_cpu_over_bulk_cpu']:.2f}x "
+          "bulk load's CPU")
     print("  slowest checks (CPU s): " + ", ".join(f"{k} {v:.2f}" for k, v in build["slowest_checks_s"].items()))
     if extract:
         one, many = extract[1], extract[workers]
@@ -263,10 +273,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
     parser.add_argument("--workers", type=int, default=2, help="extraction processes (default 2)")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--skip", nargs="+", default=[], choices=["reference", "queries", "recommend"],
+                        help="phases not to run: the pySHACL and one-process extraction references at the "
+                             "smallest size, the named queries, the recommender")
     args = parser.parse_args(argv)
+    skip = frozenset(args.skip)
     results = []
     for i, n in enumerate(args.sizes):
-        results.append(run(n, args.workers, reference=i == 0))
+        results.append(run(n, args.workers, reference=i == 0 and "reference" not in skip, skip=skip))
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(results, indent=2))

@@ -19,6 +19,13 @@ or sh:qualifiedValueShape become boolean expressions built with EXISTS, so a nes
 query as the constraint that names it. Property paths (predicate, sequence, inverse, alternative, ``*``, ``+``,
 ``?``) are written as SPARQL property paths.
 
+So that validation grows with the graph and no faster, the value and cardinality checks look for failures first
+and meet the focus nodes last: they scan a path's triples over the whole graph, test each distinct value (or count
+each subject's values) once, and join only what fails to the focus nodes. A join or EXISTS per focus node would
+cost about as much as the whole scan, for every property. A path with ``*``, ``+`` or ``?``, or focus nodes the
+shape lists, still starts from the focus nodes. Class instances are taken once each: the union default graph
+repeats a node's rdf:type in every study graph that names it.
+
 What pySHACL reports as a result's source shape is often a blank node (``sh:property [ ... ]``); both engines
 name it by the nearest named shape that declares it (``shape:StudyShape``), with the path and the constraint
 component beside it, so reports of the two engines can be compared (``tests/kg/test_shacl_sparql.py``). A SHACL
@@ -123,6 +130,16 @@ class Check:
                     yield make(high, row["this"])
             else:  # has_value, pair
                 yield make(self.rules[0], row["this"], row["value"] if self.kind == "pair" else None)
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The focus nodes of a shape."""
+
+    nodes: str
+    """A subquery binding ``?this`` to each focus node once (targets.rq)."""
+    listed: bool
+    """Whether the focus nodes are only constants the shape lists (sh:targetNode): starting from them is cheap."""
 
 
 def term_text(term) -> str:
@@ -253,30 +270,30 @@ class Shapes:
         for shape in sorted(self._targeted(), key=str):
             if self._deactivated(shape):
                 continue
-            targets = self._targets(shape)
+            focus = self._targets(shape)
             if self.graph.value(shape, SH.path) is not None:  # a property shape with targets of its own
                 properties = [shape]
             else:
                 self._reject_unknown(shape, property_shape=False)
                 node_checks = list(self._value_conditions(shape, "?value"))
                 if node_checks:
-                    checks.append(self._check("focus", shape, node_checks, targets))
+                    checks.append(self._check("focus", shape, node_checks, focus))
                 properties = sorted((p for p in self.graph.objects(shape, SH.property) if not self._deactivated(p)),
                                     key=self._sort_key)
             present, grouped = [], []
             for prop in properties:
-                checks += self._property_checks(prop, targets)
+                checks += self._property_checks(prop, focus)
                 low, high = self._count(prop, SH.minCount), self._count(prop, SH.maxCount)
                 if not low and high is None:
                     continue
                 if not isinstance(self.graph.value(prop, SH.path), rdflib.URIRef):
-                    checks.append(self._counts(prop, targets, None, low, high))
+                    checks.append(self._counts(prop, focus, None, low, high))
                     continue
                 if low:
                     present.append(prop)
                 if high is not None or (low or 0) > 1:
                     grouped.append((prop, low, high))
-            checks += self._cardinality(targets, present, grouped)
+            checks += self._cardinality(focus, present, grouped)
         return checks
 
     def _sort_key(self, prop: rdflib.term.Node) -> str:
@@ -293,7 +310,7 @@ class Shapes:
         value = self.graph.value(shape, SH.deactivated)
         return isinstance(value, rdflib.Literal) and value.toPython() is True
 
-    def _targets(self, shape: rdflib.term.Node) -> str:
+    def _targets(self, shape: rdflib.term.Node) -> Focus:
         g = self.graph
         groups = [f"?this rdf:type/rdfs:subClassOf* {_sparql_term(c)} ." for c in g.objects(shape, SH.targetClass)]
         if (shape, RDF.type, RDFS.Class) in g:
@@ -303,7 +320,8 @@ class Shapes:
             groups.append("VALUES ?this { " + " ".join(_sparql_term(n) for n in nodes) + " }")
         groups += [f"?this {_sparql_term(p)} [] ." for p in g.objects(shape, SH.targetSubjectsOf)]
         groups += [f"[] {_sparql_term(p)} ?this ." for p in g.objects(shape, SH.targetObjectsOf)]
-        return _template("targets").substitute(union="{ " + " }\n    UNION { ".join(groups) + " }")
+        union = "{ " + " }\n    UNION { ".join(groups) + " }"
+        return Focus(_template("targets").substitute(union=union), listed=bool(nodes) and len(groups) == 1)
 
     def _reject_unknown(self, shape: rdflib.term.Node, *, property_shape: bool) -> None:
         known = DESCRIPTIVE | set(COMPARISONS) | set(PAIRS) | {
@@ -328,12 +346,13 @@ class Shapes:
         severity = self.graph.value(shape, SH.severity)
         return str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation"
 
-    def _check(self, kind: str, shape: rdflib.term.Node, conditions: list[Condition], targets: str,
-               path: str = "") -> Check:
-        """A values/focus check: one ?okN column per condition."""
+    def _check(self, kind: str, shape: rdflib.term.Node, conditions: list[Condition], focus: Focus,
+               path: str = "", values: str = "") -> Check:
+        """A values/focus check: one ?okN column per condition (``path`` and ``values``: see values.rq)."""
         oks = [f"?ok{n}" for n in range(len(conditions))]
-        checks = "\n  ".join(self._check_line(c, ok, targets, path) for c, ok in zip(conditions, oks, strict=True))
-        text = _template(kind).substitute(targets=targets, path=path, oks=" ".join(oks), checks=checks,
+        checks = "\n  ".join(self._check_line(c, ok, values) for c, ok in zip(conditions, oks, strict=True))
+        text = _template(kind).substitute(targets=focus.nodes, path=path, values=values,
+                                          oks=" ".join(oks), checks=checks,
                                           any_failed=" || ".join(f"!COALESCE({ok}, false)" for ok in oks))
         path_label = self.path_label(shape) if kind != "focus" else None
         return Check(kind, text, tuple(self._rule(shape, c.component, c.message, path_label) for c in conditions))
@@ -343,23 +362,49 @@ class Shapes:
         return Rule(self.shape_name(shape), path, self._severity(shape), component,
                     self._message(shape, default_message), bound)
 
-    def _check_line(self, condition: Condition, ok: str, targets: str, path: str) -> str:
+    def _check_line(self, condition: Condition, ok: str, values: str) -> str:
         """How one condition is tested on ?value at the top level: class and node membership as sets of
-        conforming nodes joined once; everything else as an expression per distinct value."""
+        conforming nodes joined once; everything else as an expression per distinct value. ``values`` is the
+        pattern of a property shape's value nodes (:meth:`_value_pattern`), empty for a node shape."""
         if condition.cls is not None:
             return _template("conforming").substitute(ok=ok, members=self._instances(condition.cls, "?value"),
                                                       conforms="true")
-        if condition.node is not None and path:
+        if condition.node is not None and values:
             members, conforms = self._members(condition.node, "?value")
             if not members:
-                members = _template("candidates").substitute(targets=targets, path=path)
+                members = _template("candidates").substitute(values=values)
             return _template("conforming").substitute(ok=ok, members=members, conforms=conforms)
         return f"BIND ({self._expression(condition, '?value')} AS {ok})"
 
+    def _value_pattern(self, prop: rdflib.term.Node, focus: Focus) -> str:
+        """A pattern binding ``?this ?value`` along the property shape's path, for finding the value nodes that
+        fail a constraint before they are joined to the focus nodes. A path of predicates (with inverses,
+        sequences, alternatives) is matched over the whole graph: a scan of its triples, where restricting it
+        to the focus nodes first costs a join per focus node. It starts from the focus nodes when they are
+        listed constants (sh:targetNode: index lookups), and when the path has ``*``, ``+`` or ``?``, which
+        could reach every node from every node."""
+        path = self.graph.value(prop, SH.path)
+        pattern = f"?this {self.path_sparql(prop)} ?value ."
+        if path is not None and not focus.listed and self._bounded(path):
+            return pattern
+        return f"{focus.nodes}\n  {pattern}"
+
+    def _bounded(self, node: rdflib.term.Node) -> bool:
+        """Whether a SHACL property path uses no ``*``, ``+`` or ``?`` (each match is a chain of its triples)."""
+        g = self.graph
+        if isinstance(node, rdflib.URIRef):
+            return True
+        if g.value(node, RDF.first) is not None:
+            return all(self._bounded(item) for item in rdflib.collection.Collection(g, node))
+        alternatives = g.value(node, SH.alternativePath)
+        if alternatives is not None:
+            return all(self._bounded(item) for item in rdflib.collection.Collection(g, alternatives))
+        inverse = g.value(node, SH.inversePath)
+        return inverse is not None and self._bounded(inverse)
+
     def _instances(self, cls: rdflib.term.Node, v: str) -> str:
-        """A pattern binding ``v`` to the instances of ``cls`` and of its subclasses (SHACL's sh:class)."""
-        c = self._var()
-        return f"{v} rdf:type {c} . {c} rdfs:subClassOf* {_sparql_term(cls)} ."
+        """A pattern binding ``v`` to the instances of ``cls`` and of its subclasses (SHACL's sh:class), each once."""
+        return _template("instances").substitute(v=v, c=self._var(), **{"class": _sparql_term(cls)})
 
     def _members(self, shape: rdflib.term.Node, v: str) -> tuple[str, str]:
         """The nodes conforming to a nested node shape, split into a pattern that generates candidates (its
@@ -384,7 +429,7 @@ class Shapes:
                 rest.append(self._property_conforms(prop, v))
         return " ".join(joins), " && ".join(rest) or "true"
 
-    def _property_checks(self, prop: rdflib.term.Node, targets: str) -> list[Check]:
+    def _property_checks(self, prop: rdflib.term.Node, focus: Focus) -> list[Check]:
         """The value, qualified-count, hasValue and property-pair checks of a property shape (its plain counts
         are checked together with its siblings', by :meth:`compile`)."""
         g = self.graph
@@ -393,17 +438,18 @@ class Shapes:
         checks = []
         conditions = list(self._value_conditions(prop, "?value"))
         if conditions:
-            checks.append(self._check("values", prop, conditions, targets, path=path))
+            checks.append(self._check("values", prop, conditions, focus, path=path,
+                                      values=self._value_pattern(prop, focus)))
         for qualified in g.objects(prop, SH.qualifiedValueShape):
-            checks.append(self._counts(prop, targets, qualified, self._count(prop, SH.qualifiedMinCount),
+            checks.append(self._counts(prop, focus, qualified, self._count(prop, SH.qualifiedMinCount),
                                        self._count(prop, SH.qualifiedMaxCount)))
         for required in g.objects(prop, SH.hasValue):
-            text = _template("has_value").substitute(targets=targets, path=path, required=_sparql_term(required))
+            text = _template("has_value").substitute(targets=focus.nodes, path=path, required=_sparql_term(required))
             checks.append(Check("has_value", text, (
                 self._rule(prop, "HasValueConstraintComponent", f"Missing expected value {required}", label),)))
         for predicate, operator in PAIRS.items():
             for other in g.objects(prop, predicate):
-                text = _template("pair").substitute(targets=targets, path=path, other_path=_sparql_term(other),
+                text = _template("pair").substitute(targets=focus.nodes, path=path, other_path=_sparql_term(other),
                                                     comparison=f"?value {operator} ?other")
                 component = "LessThanConstraintComponent" if operator == "<" else \
                     "LessThanOrEqualsConstraintComponent"
@@ -411,7 +457,7 @@ class Shapes:
                     self._rule(prop, component, f"Value is not {operator} value of {other}", label),)))
         return checks
 
-    def _cardinality(self, targets: str, present: list, grouped: list) -> list[Check]:
+    def _cardinality(self, focus: Focus, present: list, grouped: list) -> list[Check]:
         """sh:minCount/maxCount on the predicate paths of a node shape, for all its properties at once: whether a
         focus node has a value at all (one EXISTS per property), and how many distinct values it has when there
         are bounds to compare with (one grouped count over all those properties)."""
@@ -420,7 +466,7 @@ class Shapes:
             oks = [f"?ok{n}" for n in range(len(present))]
             lines = [f"BIND (EXISTS {{ ?this {self.path_sparql(p)} [] }} AS {ok})"
                      for p, ok in zip(present, oks, strict=True)]
-            text = _template("present").substitute(targets=targets, oks=" ".join(oks), checks="\n  ".join(lines),
+            text = _template("present").substitute(targets=focus.nodes, oks=" ".join(oks), checks="\n  ".join(lines),
                                                    any_failed=" || ".join(f"!{ok}" for ok in oks))
             checks.append(Check("present", text, tuple(
                 self._rule(p, "MinCountConstraintComponent", f"Less than {self.graph.value(p, SH.minCount)} values "
@@ -428,18 +474,19 @@ class Shapes:
         if grouped:
             branches, bounds, rules = [], [], []
             for k, (prop, low, high) in enumerate(grouped):
-                branches.append(f"{{ {targets}\n    ?this {self.path_sparql(prop)} ?value BIND ({k} AS ?property) }}")
+                branches.append(f"{{ {self._value_pattern(prop, focus)} BIND ({k} AS ?property) }}")
                 bounds.append(f"({k} {'UNDEF' if low is None else low} {'UNDEF' if high is None else high})")
                 label = self.path_label(prop)
                 rules += [self._rule(prop, "MinCountConstraintComponent", f"Less than {low} values on {label}",
                                      label, low),
                           self._rule(prop, "MaxCountConstraintComponent", f"More than {high} values on {label}",
                                      label, high)]
-            text = _template("grouped").substitute(branches="\n  UNION ".join(branches), bounds=" ".join(bounds))
+            text = _template("grouped").substitute(targets=focus.nodes, branches="\n  UNION ".join(branches),
+                                                   bounds=" ".join(bounds))
             checks.append(Check("grouped", text, tuple(rules)))
         return checks
 
-    def _counts(self, prop: rdflib.term.Node, targets: str, qualified: rdflib.term.Node | None,
+    def _counts(self, prop: rdflib.term.Node, focus: Focus, qualified: rdflib.term.Node | None,
                 low: int | None, high: int | None) -> Check:
         """The general cardinality check of one property shape (plain, or qualified by a nested shape)."""
         label = self.path_label(prop)
@@ -454,7 +501,7 @@ class Shapes:
                           f"More than {high} values of {label} conform to the qualified value shape")
             joins, conforms = self._members(qualified, "?value")
             values += f" {joins} FILTER ({conforms})"
-        text = _template("counts").substitute(targets=targets, values=values,
+        text = _template("counts").substitute(targets=focus.nodes, values=values,
                                               min="UNDEF" if low is None else low, max="UNDEF" if high is None else high)
         return Check("counts", text, (self._rule(prop, components[0], components[1], label, low),
                                       self._rule(prop, components[2], components[3], label, high)))

@@ -136,6 +136,10 @@ CASES = {
     # an lskg:Architecture (a subclass of skos:Concept) without label or scheme: targeted by shape:ConceptShape
     "subclass_target": ("INSERT { ?x a lskg:Architecture } WHERE { BIND(IRI(CONCAT(STR(?cand), '-sub')) AS ?x) }",
                         "MinCountConstraintComponent", None),
+    # values and counts that would break StudyShape and EvidenceShape, on a node that is neither: the checks scan
+    # a predicate's values over the whole graph, and must report only those of focus nodes
+    "not_a_focus_node": ("INSERT { ?x dcterms:title 'one', 'two' ; lskg:studyKind 'survey' ; lskg:document 42 } "
+                         "WHERE { BIND(IRI(CONCAT(STR(?s), '-shadow')) AS ?x) }", None, None),
 }
 FOCUS = {"s": "study/s-{c}", "f": "fact/f-{c}", "e": "evidence/e-{c}", "cand": "concept/candidate/Net-{c}",
          "gap": "gap/g-{c}", "m": "metric/m-{c}", "usesModel": "ontology/usesModel"}
@@ -236,3 +240,23 @@ def test_an_unknown_shacl_feature_is_refused_by_name():
 def test_an_unknown_engine_is_an_error():
     with pytest.raises(ValueError, match="pyshacl"):
         validate(EmbeddedStore(None), engine="rdfs")  # type: ignore[arg-type]
+
+
+def test_a_path_that_can_reach_any_node_starts_from_the_focus_nodes():
+    """Value checks scan a predicate path's triples over the whole graph, except a path with ``*``, ``+`` or ``?``
+    (it would pair every node with every node) and shapes whose focus nodes are listed (sh:targetNode)."""
+    import rdflib
+
+    shapes = rdflib.Graph().parse(data=PREFIXES + """
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        @prefix shape: <https://w3id.org/lskg/shape/> .
+        shape:Scanned a sh:NodeShape ; sh:targetClass lskg:Study ;
+            sh:property [ sh:path dcterms:title ; sh:datatype xsd:string ] .
+        shape:Reaching a sh:NodeShape ; sh:targetClass lskg:Study ;
+            sh:property [ sh:path [ sh:zeroOrMorePath skos:broader ] ; sh:nodeKind sh:IRI ] .
+        shape:Listed a sh:NodeShape ; sh:targetNode lskg:usesModel ;
+            sh:property [ sh:path ( [ sh:inversePath lskg:factProperty ] lskg:factObject ) ; sh:nodeKind sh:IRI ] .
+        """, format="turtle")
+    checks = {c.rules[0].shape.rsplit("/", 1)[-1]: c.sparql for c in Shapes(shapes).compile()}
+    assert {name: text.count("SELECT DISTINCT ?this WHERE") for name, text in checks.items()} == {
+        "Scanned": 1, "Reaching": 2, "Listed": 2}
