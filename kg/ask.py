@@ -156,6 +156,13 @@ def _head_noun(word: str) -> Concept | None:
     return best[1] if best else None
 
 
+def _inner_phrases(label: str) -> list[tuple[set[int], str]]:
+    """The runs of words of ``label`` shorter than itself, longest first, each with the positions of its words."""
+    words = label.split()
+    return [(set(range(i, i + n)), " ".join(words[i:i + n]))
+            for n in range(len(words) - 1, 0, -1) for i in range(len(words) - n + 1)]
+
+
 def read_question(text: str) -> Question:
     """What the question asks for and the concepts in it; no store needed."""
     index = concept_index()
@@ -167,12 +174,25 @@ def read_question(text: str) -> Question:
 
     question = _SUFFIX.sub(" ", text)
     rest = question
-    # 1. whole labels, longest first
+    # 1. whole labels, longest first; inside one, the labels of other facets it holds ("rockfall detection" is a
+    # task and names a landslide type)
     for m in _label_pattern().finditer(question):
         try:
-            add(index.resolve(m.group(0)))
+            whole = index.resolve(m.group(0))
         except UnknownConceptError:
             continue
+        add(whole)
+        taken: set[int] = set()  # words of the inner labels already read: "debris flow", then not "flow"
+        for words, part in _inner_phrases(m.group(0)):
+            if taken & words:
+                continue
+            try:
+                inner = index.resolve(part)
+            except UnknownConceptError:
+                continue
+            if inner.facet != whole.facet:
+                add(inner)
+                taken |= words
         rest = rest.replace(m.group(0), " ", 1)
     # 2. hybrids written with a hyphen (VAE-GRU), whose parts are concepts
     hybrids: list[str] = []

@@ -109,3 +109,10 @@ def test_resolve_many_splits_on_the_one_separator() -> None:
     assert len(resolve_many(["InSAR,GNSS"], "data")) == 2
     with pytest.raises(UnknownConceptError):
         resolve_many(["LSTM"], "data")
+
+
+def test_a_label_of_one_facet_names_the_concepts_of_others_inside_it() -> None:
+    """"debris flow prediction" is a task label that also names a landslide type: the type is read too, once, at
+    its most specific label (not "flow" again as the broader flow-type landslide)."""
+    labels = [c.pref_label for c in read_question("debris flow prediction with LSTM").concepts]
+    assert sorted(labels) == ["debris flow", "landslide prediction", "long short-term memory"]
