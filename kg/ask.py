@@ -183,16 +183,16 @@ def read_question(text: str) -> Question:
             continue
         add(whole)
         taken: set[int] = set()  # words of the inner labels already read: "debris flow", then not "flow"
-        for words, part in _inner_phrases(m.group(0)):
-            if taken & words:
+        for positions, phrase in _inner_phrases(m.group(0)):
+            if taken & positions:
                 continue
             try:
-                inner = index.resolve(part)
+                inner = index.resolve(phrase)
             except UnknownConceptError:
                 continue
             if inner.facet != whole.facet:
                 add(inner)
-                taken |= words
+                taken |= positions
         rest = rest.replace(m.group(0), " ", 1)
     # 2. hybrids written with a hyphen (VAE-GRU), whose parts are concepts
     hybrids: list[str] = []
