@@ -266,7 +266,7 @@ def test_hierarchy_placements(concepts: Graph) -> None:
     for pair in [
         (MODEL.ConvLSTM, MODEL.CNN), (MODEL.ConvLSTM, MODEL.LSTM), (MODEL.AELSTM, MODEL.AE), (MODEL.AELSTM, MODEL.LSTM),
         (MODEL.GraphTransformer, MODEL.GNN), (MODEL.GraphTransformer, MODEL.Transformer), (MODEL.MLP, MODEL.ClassicalML),
-        (MODEL.BiLSTM, MODEL.LSTM), (DATA.PSInSAR, DATA.InSARTimeSeries), (DATA.InSARTimeSeries, DATA.InSAR),
+        (MODEL.BiLSTM, MODEL.LSTM), (DATA.PSInSAR, DATA.InSAR), (DATA.InSARTimeSeries, DATA.InSAR),
         (LANDSLIDE.Rockfall, LANDSLIDE.Fall), (LANDSLIDE.DebrisFlow, LANDSLIDE.Flow),
         (LANDSLIDE.SlowMovingLandslide, LANDSLIDE.SlopeDeformation),
         (LANDSLIDE.MiningInducedLandslide, LANDSLIDE.HumanActivityInducedLandslide),
