@@ -295,15 +295,12 @@ class _Reading:
     def __init__(self, passage: Passage, doc: Doc) -> None:
         self.passage = passage
         self.doc = doc
-        tokens = token_table(doc)  # (read by the rule components already)
-        self.text = tokens.doc_text
-        self.idx: list[int] = tokens.idx
-        self.length: list[int] = [len(t) for t in tokens.text]
-        starts = [i for i, start in enumerate(tokens.is_start) if start]
-        ends = [*starts[1:], len(doc)]
-        self.spans = [(a, b, self.idx[a], self.idx[b - 1] + self.length[b - 1]) for a, b in zip(starts, ends,
-                                                                                              strict=True)]
-        self.token_starts = starts
+        self.tokens = token_table(doc)  # (read by the rule components already)
+        self.text = self.tokens.doc_text
+        self.idx: list[int] = self.tokens.idx
+        self.end_char = self.tokens.end_char
+        self.spans = [(a, b, self.idx[a], self.end_char(b - 1)) for a, b in self.tokens.sentences()]
+        self.token_starts = [a for a, _, _, _ in self.spans]
         self.by_start: dict[int, Sentence] = {}
         self._words: set[str] | None = None
         self._lower: str | None = None
@@ -325,9 +322,6 @@ class _Reading:
     def sentence_text(self, token: int) -> str:
         _, _, start_char, end_char = self.sentence_of_token(token)
         return self.text[start_char:end_char]
-
-    def end_char(self, token: int) -> int:
-        return self.idx[token] + self.length[token]
 
     def window(self, start: int, end: int) -> tuple[str, ...]:
         """Content words among the ``WINDOW`` tokens either side of tokens ``start:end``, in its sentence."""
