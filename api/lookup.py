@@ -81,9 +81,8 @@ class Lookups:
 
     def answer(self, key: tuple[str, str], job: QueryJob) -> Reply | None:
         """The reply to ``job`` when it is a point lookup with an answer of at most ``LOOKUP_BYTES``, else None
-        (a worker answers it). The text is evaluated as it stands on the pyoxigraph handle: it holds no prefixed
-        name and no relative IRI, and the default graph is the union of the named graphs, as in
-        ``EmbeddedStore.query``, so the answer is byte for byte the worker's."""
+        (a worker answers it). The text is evaluated by the same ``Store.query`` a worker calls (the union default
+        graph), and serialised by the same ``QueryJob.answer``, so the answer is byte for byte the worker's."""
         if job.trusted or job.default_graph or job.named_graphs or not is_lookup(job.text):
             return None
         try:
@@ -91,8 +90,7 @@ class Lookups:
         except Exception:  # noqa: BLE001 - a worker opens it too, and reports why it cannot
             return None
         try:
-            reply = job.answer(store.native.query(job.text, use_default_graph_as_union=True),
-                               min(job.max_bytes, LOOKUP_BYTES))
+            reply = job.answer(store.query(job.text), min(job.max_bytes, LOOKUP_BYTES))
         except ResultTooLargeError:
             return None
         except Exception as exc:

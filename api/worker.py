@@ -232,8 +232,7 @@ class QueryJob:
     max_rows: int = 100_000
     max_bytes: int = 256 * 2**20
     trusted: bool = False
-    """No guard parse: the server's own named queries (REST, the recommender), and client text only once
-    ``lskg.api.lookup`` has recognised it as a point lookup (a stricter check than the guard's)."""
+    """The server's own named queries (REST, the recommender): no guard parse. Never set for client text."""
 
     def run(self, store: Store, limits: Limits) -> Reply:
         if not self.trusted:
