@@ -9,8 +9,9 @@ jobs, or when no worker frees up before the deadline, it is refused as overloade
 bytes already serialised. A watchdog kills the worker of a job still running at the deadline (counted from when
 the worker began it; updates included) and starts a fresh one; the caller gets QueryTimeoutError (503) and a job
 queued behind it goes to another worker. A worker that dies on its own (out of memory, a crash in the engine)
-costs only the request it was running: the caller gets a 503 (memory) or a 400 (crash) and a fresh worker
-starts. The event loop never blocks: the sockets are asyncio protocols.
+costs only the request it was running, and a fresh worker starts: out of memory, the caller gets a 503; after a
+crash the request is tried once more on another worker (it may have been handed to a worker that was already
+dying), and crashing that one too, the caller gets a 400. The event loop never blocks: the sockets are asyncio protocols.
 
 A read-only pool answers point lookups (``lskg.api.lookup``) itself, on its own read-only handle, before any of
 this: the hand-off would cost more than the lookup.
@@ -86,16 +87,25 @@ def _death(process: Any, stderr: IO[bytes], limits: Limits) -> LskgError:
 
 
 class _Requeue(Exception):
-    """The job was queued on a worker that was killed before it started: send it to another worker."""
+    """Send the job to another worker: it was queued on a worker that was killed before it started, or
+    (``crashed``) its worker crashed under it, which a job sent to a worker already dying but not yet reaped
+    cannot tell from a crash it caused. A crashed job is tried once more; crashing a second worker, it is answered
+    as the crash."""
+
+    def __init__(self, *, crashed: bool = False) -> None:
+        super().__init__()
+        self.crashed = crashed
 
 
 class _Entry:
-    __slots__ = ("future", "started")
+    __slots__ = ("future", "started", "retry")
 
-    def __init__(self, future: asyncio.Future[Reply]) -> None:
+    def __init__(self, future: asyncio.Future[Reply], *, retry: bool) -> None:
         self.future = future
         self.started: float | None = None
         """When the worker began this job (the previous answer arrived), None while it waits behind another."""
+        self.retry = retry
+        """Whether a crash of its worker sends it to another worker (once) rather than to the client."""
 
 
 class _Worker(asyncio.Protocol):
@@ -162,8 +172,14 @@ class _Worker(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
         for n, entry in enumerate(self.inflight):
-            if not entry.future.done():
-                entry.future.set_exception(head if n == 0 else _Requeue())
+            if entry.future.done():
+                continue
+            if n > 0:
+                entry.future.set_exception(_Requeue())
+            elif isinstance(head, WorkerCrashedError) and entry.retry:
+                entry.future.set_exception(_Requeue(crashed=True))
+            else:
+                entry.future.set_exception(head)
         self.inflight.clear()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
@@ -266,8 +282,6 @@ class ProcessPool:
         """An idle worker, else one whose young job can take another behind it, else None."""
         best, now = None, time.monotonic()
         for worker in self._workers:
-            if worker.process.poll() is not None:
-                continue  # it died and its socket's end is not read yet: a job sent now would be lost with it
             queued = len(worker.inflight)
             if queued == 0:
                 return worker
@@ -335,13 +349,15 @@ class ProcessPool:
         deadline = loop.time() + self.timeout
         data = pickle.dumps((self._key(), job), protocol=pickle.HIGHEST_PROTOCOL)
         data = _HEADER.pack(len(data)) + data
+        retry = True
         while True:
             worker = await self._acquire(deadline)
-            entry = _Entry(loop.create_future())
+            entry = _Entry(loop.create_future(), retry=retry)
             worker.submit(data, entry)
             try:
                 return await entry.future
-            except _Requeue:  # it never ran: its wait starts over (worst case about twice the time limit)
+            except _Requeue as requeued:  # its wait starts over (worst case about twice the time limit)
+                retry = retry and not requeued.crashed
                 deadline = loop.time() + self.timeout
                 continue
             except asyncio.CancelledError:

@@ -161,7 +161,7 @@ def test_job_queued_behind_a_runaway_is_answered(limited: LiveServer) -> None:
 
 def test_a_worker_that_died_unnoticed_is_not_given_a_job(api_store: str) -> None:
     """A worker killed while idle is dead before the server has read its socket's end: a job sent to it then
-    would be answered 'crashed' though it never ran. The pool checks the process before it hands a job over."""
+    would be answered 'crashed' though it never ran. The pool tries a crashed job once more on another worker."""
     import asyncio
 
     from lskg.api.pool import ProcessPool
@@ -184,3 +184,44 @@ def test_a_worker_that_died_unnoticed_is_not_given_a_job(api_store: str) -> None
 
     reply = asyncio.run(scenario())
     assert reply.kind is Kind.ANSWER and b"true" in reply.body
+
+
+def test_a_job_that_crashes_two_workers_is_answered_as_a_crash(api_store: str) -> None:
+    """The retry after a crash is one: a job whose second worker crashes too gets the crash (400), and the pool
+    has started fresh workers in place of both."""
+    import asyncio
+    import signal
+
+    from lskg.api.errors import WorkerCrashedError
+    from lskg.api.pool import ProcessPool
+    from lskg.api.worker import Limits, QueryJob
+    from lskg.kg.store import StoreDir
+
+    store_dir = StoreDir(api_store)
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+    async def scenario() -> tuple[BaseException | None, int, int]:
+        pool = ProcessPool(lambda: (str(store_dir.root), store_dir.generation()), size=2, timeout=30,
+                           max_queue=8, limits=Limits())
+        await pool.start()
+        try:
+            task = asyncio.ensure_future(pool.run(QueryJob(runaway, results_format=("JSON", "application/json"))))
+            crashed: set[int] = set()
+            while len(crashed) < 2 and not task.done():
+                await asyncio.sleep(0.2)
+                for worker in list(pool._workers):
+                    if worker.inflight and worker.process.pid not in crashed:
+                        crashed.add(worker.process.pid)
+                        worker.process.send_signal(signal.SIGSEGV)
+            try:
+                await asyncio.wait_for(task, 20)
+                error = None
+            except BaseException as exc:  # noqa: BLE001 - the error is what is asserted
+                error = exc
+            return error, len(crashed), pool.replaced
+        finally:
+            await pool.close()
+
+    error, crashed, replaced = asyncio.run(scenario())
+    assert crashed == 2 and replaced == 2
+    assert isinstance(error, WorkerCrashedError), error
