@@ -63,6 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
                        allow_headers=["*"], expose_headers=["Retry-After", "Content-Type"], max_age=3600)
     errors.install(app)
 
+    app.add_middleware(sparql.LookupShortcut)
     app.add_middleware(CheckedHost)
     for module in (sparql, store, studies, concepts, recommend, ask, ontology, pages, health):
         app.include_router(module.router)

@@ -398,6 +398,8 @@ class InlinePool:
         self.replaced = 0
         self.size = 0
         self.confinement = Hello(network=None, memory_mib=None, pid=os.getpid(), writable=self.writable)
+        self.lookups: Lookups | None = None
+        """None: a remote store has no local handle to answer lookups from (``ProcessPool.lookups``)."""
 
     async def start(self) -> None:
         pass

@@ -20,9 +20,11 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lskg.api.deps import AppState, get_state
 from lskg.api.errors import retry_headers
+from lskg.api.lookup import is_lookup
 from lskg.api.protocol import accepted_media, negotiate
 from lskg.api.schemas import SyntaxCheck
 from lskg.api.worker import CheckJob, DatasetJob, Kind, QueryJob, Reply, UpdateJob, Verdict
@@ -159,6 +161,44 @@ async def _query(request: Request, state: AppState, text: str, params: _Params) 
     if reply.ok:
         return Response(reply.body, media_type=reply.media_type, headers={"Vary": "Accept"})
     return _reply_error(reply, "query")
+
+
+class LookupShortcut:
+    """ASGI middleware: a plain ``GET /sparql?query=<point lookup>`` (``lskg.api.lookup``) is answered here, before
+    the framework's routing, request and middleware layers, which cost a lookup more than the lookup itself
+    (measured on the development machine with uvloop and httptools: 0.26 ms a request for a bare ASGI app, 0.89 ms
+    for the same answer from a FastAPI route). The answer is the route's (the same ``_query``, the same pool),
+    so only the path to it is shorter. Anything else goes on to the app: another method or path, a text that is
+    not a lookup, a dataset, ``update``, several ``query`` parameters, an ``Origin`` header (CORS is the app's), a
+    long URL, and every server whose pool has no in-process lookups (a writable or remote store)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == "/sparql"
+                and len(scope["query_string"]) <= 16 * 1024):
+            response = await self._answer(Request(scope))
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _answer(request: Request) -> Response | None:
+        state: AppState = request.app.state.lskg
+        if state.pool.lookups is None or "origin" in request.headers:
+            return None
+        params = _Params(parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        queries = params.all("query")
+        if (len(queries) != 1 or len(params.values) > 1 + ("format" in params.values) + ("output" in params.values)
+                or not is_lookup(queries[0])):
+            return None
+        state.refresh()
+        try:
+            return await _query(request, state, queries[0], params)
+        except LskgError as exc:
+            return _error(exc)
 
 
 def write_denied(request: Request, settings: Settings) -> Response | None:

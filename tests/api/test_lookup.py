@@ -7,14 +7,17 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette.types import Message, Receive, Scope, Send
 
 from lskg.api import create_app, lookup
 from lskg.api.lookup import LOOKUP_CHARS, Lookups, is_lookup
+from lskg.api.routes import sparql
 from lskg.api.worker import Kind, QueryJob
 from lskg.kg.rdf import NamedNode, Quad
 from lskg.kg.sparql_text import GuardSyntaxError, guard
@@ -176,6 +179,50 @@ def test_a_large_answer_goes_to_a_worker(lookups_client: TestClient, study: str,
     large = lookups_client.get("/sparql", params={"query": query})
     assert _answered(lookups_client) == before
     assert large.status_code == 200 and large.content == small.content
+
+
+def _through_shortcut(client: TestClient, query: str, *extra: tuple[bytes, bytes],
+                      params: dict[str, str] | None = None) -> tuple[list[str], list[Message]]:
+    """Call ``LookupShortcut`` over an app that only records what reaches it: (paths reached, messages sent)."""
+    reached: list[str] = []
+    sent: list[Message] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        reached.append(scope["path"])
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/sparql", "root_path": "", "scheme": "http",
+             "query_string": urlencode({"query": query, **(params or {})}).encode(), "app": client.app,
+             "headers": [(b"host", b"testserver"), (b"accept", b"application/sparql-results+json"), *extra]}
+    assert client.portal is not None
+    client.portal.call(sparql.LookupShortcut(app), scope, receive, send)
+    return reached, sent
+
+
+def test_a_plain_get_lookup_is_answered_before_the_framework(lookups_client: TestClient, study: str) -> None:
+    query = f"SELECT ?p ?o WHERE {{ <{study}> ?p ?o }}"
+    assert any(entry.cls is sparql.LookupShortcut for entry in lookups_client.app.user_middleware)
+    reached, sent = _through_shortcut(lookups_client, query)
+    routed = lookups_client.get("/sparql", params={"query": query, "unknown": "1"})  # not the shortcut's
+    assert reached == [] and sent[0]["status"] == 200
+    headers = {name.decode(): value.decode() for name, value in sent[0]["headers"]}
+    assert headers["content-type"] == routed.headers["content-type"] and headers["vary"] == "Accept"
+    assert sent[1]["body"] == routed.content and len(routed.content) > 200
+    for other in (_through_shortcut(lookups_client, query, (b"origin", b"https://example.org")),
+                  _through_shortcut(lookups_client, query, params={"default-graph-uri": study}),
+                  _through_shortcut(lookups_client, f"SELECT ?p ?o WHERE {{ <{study}> ?p ?o }} LIMIT 1")):
+        assert other == (["/sparql"], [])
+
+
+def test_a_lookup_with_a_bad_host_is_still_refused(lookups_client: TestClient, study: str) -> None:
+    response = lookups_client.get("/sparql", params={"query": f"SELECT ?p ?o WHERE {{ <{study}> ?p ?o }}"},
+                                  headers={"Host": "evil.example/../x"})
+    assert response.status_code == 400 and "Host" in response.text
 
 
 def test_an_update_enabled_server_answers_every_query_in_its_worker(update_client: TestClient) -> None:
