@@ -61,15 +61,23 @@ class Cooccurrence(_Counts):
     Architectures are left as they are (beta is a family-level choice). beta = 0.5 was chosen on the training
     studies only (inner temporal split at 2020 of the studies up to 2022: family MRR 0.686 at 0.5 against 0.676
     at 0, 0.674 at 0.25, 0.667 at 0.75); docs/recommendation.md has its effect on the held-out years and on the
-    review's Table 1."""
+    review's Table 1.
+
+    **Context overlap** (``overlap``, lambda): each training study's vote for a context part c is weighted by
+    1 + lambda x (how many of the context's other parts the study also has), so a study that matches the whole
+    context counts more than one that shares a single part with it: a step from the mean of the parts' marginals
+    (lambda = 0) towards P(m | the whole context). The spread still counts each study once."""
 
     name = "cooccurrence"
     alpha = 1.0
 
-    def __init__(self, beta: float = 0.5) -> None:
+    def __init__(self, beta: float = 0.5, overlap: float = 0.0) -> None:
         if not 0.0 <= beta < 1.0:
             raise ValueError(f"beta must be in [0, 1), got {beta}")
+        if overlap < 0.0:
+            raise ValueError(f"overlap must be >= 0, got {overlap}")
         self.beta = beta
+        self.overlap = overlap
 
     def fit(self, snap: Snapshot, train: np.ndarray, *, seed: int = 0) -> None:
         super().fit(snap, train, seed=seed)
@@ -96,11 +104,19 @@ class Cooccurrence(_Counts):
             if not feats:
                 score[q], std[q] = self.prior, np.sqrt(self.prior * (1 - self.prior) / (len(self.y) + 3))
                 continue
-            n = self.n[feats][:, None]
-            p = (self.co[feats] + self.alpha * self.prior) / (n + self.alpha)
+            co, weight = self._votes(feats)
+            p = (co + self.alpha * self.prior) / (weight + self.alpha)
             score[q] = p.mean(0) + PRIOR * self.prior
-            std[q] = np.sqrt((p * (1 - p) / (n + self.alpha + 1)).mean(0) / len(feats))
+            std[q] = np.sqrt((p * (1 - p) / (self.n[feats][:, None] + self.alpha + 1)).mean(0) / len(feats))
         return self._discount(snap, score, std)
+
+    def _votes(self, feats: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Per context part (rows) the weighted votes for each model and the total weight (a column)."""
+        if self.overlap == 0:
+            return self.co[feats], self.n[feats][:, None]
+        parts = self.x[:, feats]
+        weight = parts * (1.0 + self.overlap * (parts.sum(1, keepdims=True) - parts))
+        return weight.T @ self.y, weight.sum(0)[:, None]
 
     def _discount(self, snap: Snapshot, score: np.ndarray, std: np.ndarray) -> Prediction:
         """The family base-rate discount in log-odds; the spread follows by the delta method."""

@@ -10,7 +10,7 @@ Protocol (docs/recommendation.md has the why):
   from the candidates; ties count as a uniformly random order (expected Hits@k and reciprocal rank over the
   tied positions). Per study the values are averaged over its true concepts, then over studies (macro).
 - Hits@1, Hits@3, MRR, AMRI (adjusted mean rank index: 1 perfect, 0 random) and per-study AUC, at family and at
-  architecture level; mean and standard deviation over seeds; paired bootstrap (over test studies and seeds) of
+  architecture level; mean and standard deviation over seeds; paired bootstrap (over test studies, each study's seeds averaged first) of
   "graph model minus best baseline", for the GNN and for the hybrid (GNN + count features).
 - **Gap back-test** (Science4Cast style): family x concept pairs and family x data x landslide-type triples with
   no study up to the split year; positive if a later study has them; AUC and precision@10 of each scorer beside
@@ -27,7 +27,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from lskg.gnn.registry import BASELINES, GRAPH_MODELS, Prediction, Recommender, create
+from lskg.gnn.registry import BASELINES, GRAPH_MODELS, ContextIdx, Prediction, Recommender, create
 from lskg.gnn.snapshot import CONTEXT_FACETS, LEVELS, Snapshot
 from lskg.ontology.terms import DATA, LANDSLIDE, TASK
 from lskg.records import (
@@ -38,6 +38,7 @@ from lskg.records import (
     EvaluationReport,
     Facet,
     FamilyScore,
+    FamilyShare,
     GapBacktest,
     GapEvaluation,
     GapMethod,
@@ -52,6 +53,7 @@ from lskg.records import (
     Spread,
     Table1Recovery,
     Table1Row,
+    Table1Stability,
 )
 
 log = logging.getLogger(__name__)
@@ -62,7 +64,9 @@ METRIC_FIELDS = {"hits@1": "hits_at_1", "hits@3": "hits_at_3", "mrr": "mrr", "am
 DEFAULT_RULE = DefaultRule()
 Progress = Callable[[str, int, int | None], None]
 PerStudy = dict[str, dict[str, dict[str, list[np.ndarray]]]]
-"""recommender -> level -> metric -> one array of per-study values per seed (kept for the bootstrap)."""
+"""recommender -> level -> metric -> one array of per-study values per seed (kept for the bootstrap); the key
+``STUDY`` holds the test studies' indices, aligned with the values."""
+STUDY = "study"
 
 
 def metric(row: RecommenderScores, name: str) -> Spread:
@@ -136,6 +140,7 @@ def score_split(snap: Snapshot, split: Split, pred: Prediction) -> dict[str, dic
         rows = [rank_study(pred.score[q, cand], truth[q, cand]) for q in range(len(split.test))]
         keys = ("hits@1", "hits@3", "mrr", "auc", "rank", "expected")
         out[level] = {k: np.array([r[k] if r else np.nan for r in rows]) for k in keys}
+        out[level][STUDY] = np.asarray(split.test, dtype=float)
     return out
 
 
@@ -226,10 +231,18 @@ def summarise(per_study: dict[str, np.ndarray]) -> dict[str, float]:
     return result
 
 
-def paired_bootstrap(a: np.ndarray, b: np.ndarray, *, seed: int = 0, rounds: int = 2000) -> dict[str, float]:
-    """Mean of a - b over paired units and its 95 % percentile interval."""
+def paired_bootstrap(a: np.ndarray, b: np.ndarray, *, units: np.ndarray | None = None, seed: int = 0,
+                     rounds: int = 2000) -> dict[str, float]:
+    """Mean of a - b and its 95 % percentile interval, resampling ``units``: with ``units`` (one label per value,
+    e.g. the test study of each study-seed value) the differences are first averaged within each unit, so the
+    seeds of one study count once (a deterministic recommender scored on five seeds gives five copies of one
+    value, which resampled as independent would narrow the interval about sqrt(5)-fold); without, every value
+    is a unit. ``pairs`` is the number of units."""
     ok = ~(np.isnan(a) | np.isnan(b))
     diff = a[ok] - b[ok]
+    if units is not None and len(diff):
+        labels, index = np.unique(units[ok], return_inverse=True)
+        diff = np.bincount(index, weights=diff, minlength=len(labels)) / np.bincount(index, minlength=len(labels))
     if len(diff) == 0:
         return {"diff": float("nan"), "low": float("nan"), "high": float("nan"), "pairs": 0}
     rng = np.random.default_rng(seed)
@@ -316,11 +329,19 @@ def compare(result: SplitScores, per: PerStudy, *, challenger: str = "gnn", leve
     if challenger not in rows or not baselines:
         return None
     best = max(baselines, key=lambda n: (metric(rows[n], metric_name).mean, rows[n].mrr.mean))
-    a = np.concatenate(per[challenger][level][metric_name])
-    b = np.concatenate(per[best][level][metric_name])
-    boot = paired_bootstrap(a, b)
+    boot = _paired(per, challenger, best, level, metric_name)
     return Comparison(result.split, challenger, best, level, metric_name, boot["diff"], boot["low"], boot["high"],
                       int(boot["pairs"]))
+
+
+def _paired(per: PerStudy, a: str, b: str, level: str, metric_name: str) -> dict[str, float]:
+    """The paired bootstrap of ``a`` minus ``b`` on one per-study metric, over test studies (seeds averaged
+    within each study)."""
+    values = [np.concatenate(per[name][level][metric_name]) for name in (a, b)]
+    units = np.concatenate(per[a][level][STUDY])
+    if not np.array_equal(units, np.concatenate(per[b][level][STUDY])):
+        raise ValueError(f"{a} and {b} were scored on different test studies")
+    return paired_bootstrap(values[0], values[1], units=units)
 
 
 def choose_default(temporal: SplitScores, per: PerStudy) -> DefaultChoice:
@@ -347,7 +368,7 @@ def choose_default(temporal: SplitScores, per: PerStudy) -> DefaultChoice:
                              f"{cmp.diff:+.3f} (95% CI {cmp.low:+.3f}..{cmp.high:+.3f})")
     fallback = _prefer_counts(per, cmp.best_baseline)
     why = [f"{cmp.challenger} (the best graph model) minus {cmp.best_baseline} on temporal family-level "
-           f"Hits@3 is {cmp.diff:+.3f} (95% CI {cmp.low:+.3f}..{cmp.high:+.3f}, {cmp.pairs} study-seed pairs)"]
+           f"Hits@3 is {cmp.diff:+.3f} (95% CI {cmp.low:+.3f}..{cmp.high:+.3f}, over {cmp.pairs} test studies)"]
     if cmp.diff < margin:
         why.append(f"below the required margin of {margin}")
     if cmp.high < 0:
@@ -362,7 +383,7 @@ def _prefer_counts(per: PerStudy, best: str, prior: str = "cooccurrence") -> tup
     bootstrap interval above zero); on a small graph the ranking of baselines is mostly noise."""
     if best == prior or prior not in per:
         return best, ""
-    b = paired_bootstrap(np.concatenate(per[best]["family"]["hits@3"]), np.concatenate(per[prior]["family"]["hits@3"]))
+    b = _paired(per, best, prior, "family", "hits@3")
     if b["low"] > 0:
         return best, ""
     return prior, (f"; {best} is the best baseline but not significantly better than {prior} "
@@ -489,41 +510,85 @@ INSAR_CREEP: dict[Facet, list[str]] = {"data": [DATA.InSARTimeSeries.value], "la
 prediction), for which the review's Table 1 names RNNs."""
 
 
-def table1_recovery(snap: Snapshot, rec: Recommender) -> Table1Recovery:
+STABILITY_RESAMPLES = 200
+"""Bootstrap refits behind ``Table1Stability``: the co-occurrence counts refit 200 times in about 11 CPU s on the
+embedded graph (a graph model as the default would refit for minutes each: pass fewer)."""
+
+
+def table1_recovery(snap: Snapshot, rec: Recommender, *, resamples: int = 0, seed: int = 0) -> Table1Recovery:
     """Each row of the review's Table 1 (``Snapshot.typical``) queried as one context (its typical data,
     landslide types and tasks together) with ``rec`` fitted on every usable study: the rank of the row's family
     among the families (1 = first) and whether it is in the top 3; plus the family ranking for ``INSAR_CREEP``.
-    A row says which of its concepts no study uses (the recommender can only back off from those)."""
-    from lskg.gnn.recommend import context_indices
-
-    rec.fit(snap, np.flatnonzero(snap.usable()), seed=0)
-    fam = snap.level_indices("family")
+    A row says which of its concepts no study uses (the recommender can only back off from those). With
+    ``resamples`` the same questions are asked again of ``rec`` refitted on that many bootstrap resamples
+    (``table1_stability``)."""
+    rows, contexts = _table1_queries(snap)
+    order, score = _family_rankings(snap, rec, np.flatnonzero(snap.usable()), contexts)
     table = snap.model
-    rows = sorted(snap.typical.items())
-    contexts = [{f: set(per.get(f, ())) for f in CONTEXT_FACETS} for _, per in rows]
-    probe = context_indices(snap, INSAR_CREEP)
-    pred = rec.predict(snap, [*contexts, probe])
-
-    def ranking(q: int) -> list[int]:
-        return [int(m) for m in fam[np.lexsort((fam, -pred.score[q, fam]))]]
-
     out_rows = []
     for q, (family, per) in enumerate(rows):
-        order = ranking(q)
+        ranking = order[q].tolist()
         unused = tuple(snap.concepts[f].labels[c] for f in CONTEXT_FACETS for c in sorted(per.get(f, ()))
                        if snap.count((f, c)) == 0)
-        out_rows.append(Table1Row(table.labels[family], order.index(family) + 1,
-                                  tuple(table.labels[m] for m in order[:3]), snap.count(("model", family)), unused))
-    order = ranking(len(rows))
+        out_rows.append(Table1Row(table.labels[family], ranking.index(family) + 1,
+                                  tuple(table.labels[m] for m in ranking[:3]), snap.count(("model", family)), unused))
+    stability = table1_stability(snap, rec, resamples=resamples, seed=seed) if resamples > 0 else None
     return Table1Recovery(tuple(out_rows), sum(r.rank <= 3 for r in out_rows), len(out_rows),
-                          tuple(FamilyScore(table.labels[m], float(pred.score[-1, m])) for m in order[:4]))
+                          tuple(FamilyScore(table.labels[m], float(score[-1, m])) for m in order[-1, :4]), stability)
+
+
+def table1_stability(snap: Snapshot, rec: Recommender, *, resamples: int = STABILITY_RESAMPLES,
+                     seed: int = 0) -> Table1Stability:
+    """``table1_recovery``'s questions on ``resamples`` bootstrap resamples of the usable studies (as many as
+    there are, drawn with replacement; ``seed`` fixes the draws), ``rec`` refitted on each: the share of refits
+    with each row's family in its top 3, with all rows and with all but at most one, and how often each family
+    comes first for ``INSAR_CREEP``. A bootstrap rather than leaving one study out: it asks how the answers would
+    move with another literature of the same size, not only whether one study tips them."""
+    rows, contexts = _table1_queries(snap)
+    usable = np.flatnonzero(snap.usable())
+    families = np.array([family for family, _ in rows])
+    rng = np.random.default_rng(seed)
+    in_top3 = np.zeros((resamples, len(rows)), dtype=bool)
+    first = np.zeros(resamples, dtype=int)
+    for b in range(resamples):
+        order, _ = _family_rankings(snap, rec, np.sort(rng.choice(usable, size=len(usable))), contexts)
+        in_top3[b] = (order[:-1, :3] == families[:, None]).any(1)
+        first[b] = order[-1, 0]
+    missed = (~in_top3).sum(1)
+    labels = snap.model.labels
+    rows_top3 = tuple(FamilyShare(labels[f], float(s)) for f, s in zip(families, in_top3.mean(0), strict=True))
+    winners, times = np.unique(first, return_counts=True)
+    firsts = sorted(zip(winners.tolist(), times.tolist(), strict=True), key=lambda ft: -ft[1])
+    return Table1Stability(resamples, seed, rows_top3, float(np.mean(missed == 0)), float(np.mean(missed <= 1)),
+                           tuple(FamilyShare(labels[f], t / resamples) for f, t in firsts))
+
+
+def _table1_queries(snap: Snapshot) -> tuple[list[tuple[int, dict[Facet, frozenset[int]]]], list[ContextIdx]]:
+    """The Table 1 rows (family, its typical concepts per facet) and their contexts, then ``INSAR_CREEP``'s."""
+    from lskg.gnn.recommend import context_indices
+
+    rows = sorted(snap.typical.items())
+    return rows, [*({f: set(per.get(f, ())) for f in CONTEXT_FACETS} for _, per in rows),
+                  context_indices(snap, INSAR_CREEP)]
+
+
+def _family_rankings(snap: Snapshot, rec: Recommender, train: np.ndarray,
+                     contexts: Sequence[ContextIdx]) -> tuple[np.ndarray, np.ndarray]:
+    """``rec`` fitted on ``train``: per context the family indices best first (ties by index), and the scores of
+    every model concept."""
+    rec.fit(snap, train, seed=0)
+    fam = snap.level_indices("family")
+    score = rec.predict(snap, contexts).score
+    return fam[np.argsort(-score[:, fam], axis=1, kind="stable")], score
 
 
 def evaluate(snap: Snapshot, *, names: Sequence[str] | None = None, split_year: int | None = None,
              seeds: Sequence[int] = (0, 1, 2, 3, 4), random: bool = True,
-             options: dict[str, dict] | None = None, progress: Progress | None = None) -> EvaluationReport:
+             options: dict[str, dict] | None = None, progress: Progress | None = None,
+             resamples: int = STABILITY_RESAMPLES) -> EvaluationReport:
     """The full report: temporal split (with the gap back-test), optionally the random split, the comparison
-    with the best baseline at both levels, and which recommender the rule makes the default."""
+    with the best baseline at both levels, which recommender the rule makes the default, and the review's
+    Table 1 per count recommender, for the default also on ``resamples`` bootstrap refits (0: none)."""
     from lskg.gnn.registry import DEPLOYED_OPTIONS
     from lskg.gnn.registry import names as registered
 
@@ -543,7 +608,8 @@ def evaluate(snap: Snapshot, *, names: Sequence[str] | None = None, split_year: 
         # the count recommenders (seconds); a graph model only if the rule made it the default
         checked = [n for n in names if n not in GRAPH_MODELS and n != "random"]
         checked += [n for n in GRAPH_MODELS if n == default.recommender]
-        table1 = {n: table1_recovery(snap, create(n, **options.get(n, {}))) for n in checked}
+        table1 = {n: table1_recovery(snap, create(n, **options.get(n, {})),
+                                     resamples=resamples if n == default.recommender else 0) for n in checked}
     return EvaluationReport(temporal=temporal, random=splits[1][0] if random else None, comparisons=comparisons,
                             default=default, gap_backtest=backtest, gap_scorer=best_gap_scorer(backtest),
                             gap_method=best_gap_method(backtest), graph=graph_summary(snap), table1=table1)

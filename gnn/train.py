@@ -72,7 +72,8 @@ def select(snap: Snapshot, *, seeds: int = 5, split_year: int | None = None,
         return {"default": {"recommender": "cooccurrence", "reason": reason, "comparison": None},
                 "gap_scorer": "cooccurrence",
                 "gap_method": {"method": "learned", "reason": "no back-test possible on so few dated studies"}}
-    report = ev.evaluate(snap, split_year=split.year, seeds=tuple(range(seeds)), random=False, progress=progress)
+    report = ev.evaluate(snap, split_year=split.year, seeds=tuple(range(seeds)), random=False, progress=progress,
+                         resamples=0)  # the choice needs no Table 1 stability; `lskg evaluate recommend` reports it
     return ev.public(report)
 
 

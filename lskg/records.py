@@ -365,7 +365,7 @@ class Comparison:
     """The 95 % percentile interval of ``diff``: ``low..high``."""
     high: float
     pairs: int
-    """Study-seed pairs the bootstrap resampled."""
+    """Test studies the bootstrap resampled (each study's seeds averaged first)."""
 
 
 @dataclass(frozen=True)
@@ -471,6 +471,31 @@ class FamilyScore:
 
 
 @dataclass(frozen=True)
+class FamilyShare:
+    family: str
+    share: float
+    """Share of the bootstrap refits (0..1)."""
+
+
+@dataclass(frozen=True)
+class Table1Stability:
+    """Table 1 recovery and the InSAR ranking refitted on bootstrap resamples of the usable studies (as many
+    studies as there are, drawn with replacement): how much the answers depend on which studies happen to be in
+    the graph."""
+
+    resamples: int
+    seed: int
+    top3: tuple[FamilyShare, ...]
+    """Per Table 1 row (its family), the share of refits with the family in the row's top 3."""
+    all_rows: float
+    """Share of refits with every row's family in its top 3."""
+    all_but_one: float
+    """Share of refits with at most one row missed."""
+    insar_first: tuple[FamilyShare, ...]
+    """Each family that came first for the InSAR example in some refit, the most frequent first."""
+
+
+@dataclass(frozen=True)
 class Table1Recovery:
     """The review's Table 1 recovered from study evidence by one recommender fitted on every usable study."""
 
@@ -480,6 +505,8 @@ class Table1Recovery:
     total: int
     insar_creeping_displacement: tuple[FamilyScore, ...]
     """The top families for InSAR time series + creeping (slow-moving) landslides + displacement prediction."""
+    stability: Table1Stability | None = None
+    """The same questions on bootstrap resamples of the studies (the default recommender only)."""
 
 
 @dataclass(frozen=True)

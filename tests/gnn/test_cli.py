@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from typer.testing import CliRunner
 from lskg.build import DEFAULT_CORPUS
 from lskg.cli import app
 from lskg.cli._app import out as cli_out
+from lskg.cli.gnn import evaluate_recommend
+from lskg.gnn import evaluate as ev
 from lskg.kg.store import StoreDir
 
 from .conftest import make_store
@@ -60,7 +63,7 @@ def test_cli_train_recommend_gaps_table(disk_store, tmp_path):
 def test_cli_evaluate_recommend_json_and_text(disk_store, monkeypatch):
     monkeypatch.setattr(cli_out, "width", 240)  # table cells unwrapped, so their text can be found
     args = ("evaluate", "recommend", "--store", str(disk_store), "--seeds", "1", "--recommenders",
-            "popularity,cooccurrence", "--no-random")
+            "popularity,cooccurrence", "--no-random", "--resamples", "25")
     out = json.loads(invoke(*args, "--json").stdout)
     assert set(out["temporal"]["levels"]["family"]["recommenders"]) == {"popularity", "cooccurrence"}
     assert out["default"]["recommender"] in {"popularity", "cooccurrence"} and out["random"] is None
@@ -75,6 +78,16 @@ def test_cli_evaluate_recommend_json_and_text(disk_store, monkeypatch):
         top = t1["insar_creeping_displacement"][0]
         assert f"displacement prediction: {top['family']} {top['score']:.3f}" in text
     assert out["default"]["reason"] in text and out["gap_method"]["reason"] in text
+    # the default recommender's Table 1 on bootstrap refits, in both forms
+    default = out["default"]["recommender"]
+    stability = out["table1"][default]["stability"]
+    assert stability["resamples"] == 25 and all(t["stability"] is None for n, t in out["table1"].items() if n != default)
+    assert (f"{default} on 25 bootstrap resamples of the studies (seed 0): all rows in the top 3 in "
+            f"{stability['all_rows']:.0%} of refits") in text
+    first = stability["insar_first"][0]
+    assert f"first for the InSAR example: {first['family']} {first['share']:.0%}" in text
+    # the option's default is the evaluation's
+    assert inspect.signature(evaluate_recommend).parameters["resamples"].default == ev.STABILITY_RESAMPLES
 
 
 def test_cli_errors_are_user_errors(disk_store):

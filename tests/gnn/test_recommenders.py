@@ -128,3 +128,26 @@ def test_cooccurrence_family_discount_is_a_log_odds_shift(snap, split):
 def test_cooccurrence_discount_must_leave_some_evidence():
     with pytest.raises(ValueError, match="beta"):
         create("cooccurrence", beta=1.0)
+
+
+def test_cooccurrence_overlap_moves_towards_the_whole_context(snap, split):
+    """overlap 0 is the mean of the parts' marginals; with a large overlap every part is dominated by the studies
+    that have the whole context, so each part's estimate (and the score, without the discount) tends to
+    P(model | all parts)."""
+    train = split.train
+    x = snap.study_context_matrix(train)
+    offsets = snap.feature_offsets()
+    study = next(int(n) for n in train if snap.facts["data"][n] and snap.facts["task"][n])
+    d, t = min(snap.facts["data"][study]), min(snap.facts["task"][study])
+    context = {"data": {d}, "task": {t}}
+    both = (x[:, offsets["data"] + d] > 0) & (x[:, offsets["task"] + t] > 0)
+    joint = snap.model_matrix(train)[both].mean(0)
+    plain, overlap, huge = (create("cooccurrence", beta=0.0, overlap=w) for w in (0.0, 1.0, 1e7))
+    for rec in (plain, overlap, huge):
+        rec.fit(snap, train)
+    a, b, c = (rec.predict(snap, [context]) for rec in (plain, overlap, huge))
+    assert np.allclose(c.score[0], joint, atol=2e-3)
+    gap = lambda pred: np.abs(pred.score[0] - joint).sum()  # noqa: E731
+    assert gap(a) > gap(b) > gap(c)
+    with pytest.raises(ValueError, match="overlap"):
+        create("cooccurrence", overlap=-1.0)
