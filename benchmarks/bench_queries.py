@@ -4,9 +4,10 @@
     python benchmarks/bench_queries.py --n 1000 --runs 9
     python benchmarks/bench_queries.py --closure           # also: each hierarchy query over a materialized closure
 
-The store is what ``lskg build`` writes (the ontology, one named graph per study and the build-time aggregates, on
-disk, opened read-only as the API's workers open it), filled from ``lskg.gnn.synthetic`` (correlated facts, no
-extraction: seconds to build).
+The store is what ``lskg build`` writes (the ontology, one named graph per study and the build-time aggregates with
+the study-level hierarchy closure and listing order, on disk, opened read-only as the API's workers open it),
+filled from ``lskg.gnn.synthetic`` (correlated facts, no extraction: seconds to build). A store built by an older
+lskg is rebuilt when its aggregates lack the closure (the hierarchy queries would answer nothing).
 Each query runs with representative parameters (InSAR, slow-moving landslides, RNN, a study that exists, ...);
 p50 over ``--runs`` runs after one warm-up, in CPU seconds of the querying process (steady on a shared machine:
 a query runs in the calling thread) with the wall-clock p50 beside it. Budgets (issue 13): 50 ms for interactive queries, 200 ms for
@@ -14,9 +15,9 @@ the facet-pair counts behind gap maps; whole-graph exports (``store_*``, ``api_g
 snapshot reads (``gnn_*``) and the scans that define the build-time aggregates (``aggregate_*``, run by the build
 and by every add, not by readers) have none.
 
-Baselines in the same run: ``--closure`` materializes the hierarchy (``<concept> urn:bench:broaderOrSelf
-<ancestor>``, self included) in a graph of its own and runs every query that walks ``skos:broader*`` rewritten to
-use it, checking both give the same rows; ``--baseline DIR`` runs the .rq files of another folder (e.g. the
+Baselines in the same run: ``--closure`` materializes the concept hierarchy (``<concept> urn:bench:broaderOrSelf
+<ancestor>``, self included) in a graph of its own and runs every query that still walks ``skos:broader*``
+rewritten to use it, checking both give the same rows; ``--baseline DIR`` runs the .rq files of another folder (e.g. the
 queries before a rewrite) on the same store and checks they answer the same.
 """
 
@@ -62,6 +63,14 @@ def build_store(root: Path, n: int) -> None:
         aggregates_s = time.process_time() - started_aggregates
     print(f"aggregates: {aggregates_s:.1f} CPU s", file=sys.stderr)
     print(f"built {n} synthetic studies into {root} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+
+def has_closure(root: Path) -> bool:
+    """Whether the store's aggregates hold the study-level closure (a store built by an older lskg does not)."""
+    from lskg.kg.store import StoreDir
+
+    with StoreDir(root).open_reader() as store:
+        return store.ask("ASK { ?study lskg:usesModelUnder ?concept }")
 
 
 def parameters(store) -> dict:
@@ -154,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     from lskg.ontology.terms import sparql_prefixes
 
     root = args.store or Path(f"/tmp/lskg-bench-queries-{args.n}")
-    if not StoreDir(root).exists():
+    if not StoreDir(root).exists() or not has_closure(root):
         build_store(root, args.n)
     folder = StoreDir(root).current.resolve()
     store = EmbeddedStore(folder, read_only=True)

@@ -149,10 +149,11 @@ def concept_counts(store: Store) -> dict[str, int]:
 
 def stats(store: Store, counts: Mapping[str, int] | None = None) -> GraphStats:
     rows = store.select("graph_stats")
-    if not rows:
-        raise StoreError("this graph has no build-time aggregates (it was built by an older lskg), so its counts "
-                         "cannot be read", hint="rebuild it with `lskg build`, or run `lskg add` once, which "
-                         "recomputes them")
+    if not rows or (int(rows[0]["studies"].value) and not store.ask("graph_has_closure")):
+        missing = "aggregates" if not rows else "study-level closure and listing order"
+        raise StoreError(f"this graph has no build-time {missing} (it was built by an older lskg), so its counts "
+                         "and context queries cannot be read", hint="rebuild it with `lskg build`, or run `lskg add` "
+                         "once, which recomputes them")
     row = rows[0]
     counts = concept_counts(store) if counts is None else counts
     index = concept_index()

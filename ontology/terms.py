@@ -68,6 +68,9 @@ LSKG_TERMS = frozenset({
     "countedConcept", "countedLabel", "countedScheme", "pairedConcept", "pairedLabel", "position", "studyCount",
     "taskStudyCount", "stepStudyCount", "methodReferenceCount", "factCount", "evidenceCount", "metricCount",
     "candidateCount",
+    # the study-level hierarchy closure and listing order (derived, in the aggregates graph)
+    "usesModelUnder", "usesDataUnder", "targetsLandslideTypeUnder", "addressesTaskUnder", "usesMethodStepUnder",
+    "studyOrder",
 })
 
 LSKG = Namespace(BASE + "ontology/", LSKG_TERMS)

@@ -14,7 +14,7 @@ from lskg.kg import read
 from lskg.kg.aggregates import AGGREGATES
 from lskg.kg.queries import named_query
 from lskg.kg.store import StoreDir, open_store
-from lskg.ontology.terms import AGGREGATES_GRAPH
+from lskg.ontology.terms import AGGREGATES_GRAPH, sparql_prefixes
 from lskg.settings import Settings
 from tests.kg.test_store import oxigraph_server  # noqa: F401 - the fixture that starts `oxigraph serve`
 
@@ -73,6 +73,18 @@ def test_counting_queries_read_nothing_but_the_aggregates(settings, tiny_corpus)
         with pytest.raises(StoreError, match="no build-time aggregates") as caught:
             read.stats(store)
         assert "lskg build" in (caught.value.hint or "")
+
+
+def test_a_graph_built_before_the_closure_says_so(settings, tiny_corpus) -> None:
+    """A graph whose aggregates lack the study-level closure and listing order (built by an older lskg) would
+    answer every context query with nothing: reading its statistics says why and how to fix it."""
+    build([tiny_corpus], settings)
+    with StoreDir(settings.store).update() as store:
+        store.update(sparql_prefixes() + "DELETE WHERE { GRAPH graph:aggregates { ?study lskg:studyOrder ?n } }")
+    with StoreDir(settings.store).open_reader() as store:
+        with pytest.raises(StoreError, match="no build-time study-level closure") as caught:
+            read.stats(store)
+        assert "lskg add" in (caught.value.hint or "")
 
 
 def test_counts_keep_the_order_of_their_defining_query(settings, tiny_corpus) -> None:

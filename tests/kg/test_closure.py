@@ -1,0 +1,116 @@
+"""The study-level hierarchy closure and listing order the build derives (lskg.kg.aggregates): they equal the
+property paths and sorts they replace, stay out of what reads a study's facts, and are refreshed by every add."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lskg.build import build, ingest
+from lskg.gnn.snapshot import Snapshot
+from lskg.kg.store import StoreDir, open_store
+from lskg.kg.validate import validate
+from lskg.ontology import concept_index
+from lskg.ontology.terms import AGGREGATES_GRAPH, LSKG, MODEL
+from lskg.settings import Settings
+from tests.kg.test_aggregates import EXTRA
+from tests.kg.test_store import oxigraph_server  # noqa: F401 - the fixture that starts `oxigraph serve`
+
+CLOSED = {LSKG.usesModel: LSKG.usesModelUnder, LSKG.usesData: LSKG.usesDataUnder,
+          LSKG.targetsLandslideType: LSKG.targetsLandslideTypeUnder, LSKG.addressesTask: LSKG.addressesTaskUnder,
+          LSKG.usesMethodStep: LSKG.usesMethodStepUnder}
+
+
+def _pairs(store, pattern: str) -> set[tuple[str, str]]:
+    return {(r["s"].value, r["c"].value) for r in store.select(f"SELECT ?s ?c WHERE {{ {pattern} }}")}
+
+
+def _derived(store) -> set[tuple[str, str, str]]:
+    """The closure and order triples of the aggregates graph."""
+    rows = store.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH {AGGREGATES_GRAPH} {{ ?s ?p ?o }} "
+                        "FILTER NOT EXISTS { ?s qb:dataSet ?d } }")
+    return {(r["s"].value, r["p"].value, r["o"].value) for r in rows}
+
+
+def test_the_closure_equals_the_property_paths(tiny_store) -> None:
+    for direct, closed in CLOSED.items():
+        assert _pairs(tiny_store, f"?s {closed} ?c") == _pairs(tiny_store, f"?s {direct}/skos:broader* ?c"), closed
+    assert _pairs(tiny_store, f"?s {LSKG.usesModelUnder} ?c")  # the tiny corpus has model facts to close
+
+
+def test_the_closure_is_derived_not_a_fact(settings, tiny_corpus) -> None:
+    """Only the aggregates graph holds it, and what reads a study's facts (study_facts, the recommender's snapshot,
+    validation) reads the same with or without it."""
+    build([tiny_corpus], settings)
+
+    def facts_seen(store) -> tuple:
+        study = store.select("SELECT ?s WHERE { ?s lskg:usesModel model:LSTM }")[0]["s"]
+        return (sorted(str(r["property"]) for r in store.select("study_facts", study=study)),
+                Snapshot.from_store(store).fingerprint, validate(store).conforms)
+
+    with StoreDir(settings.store).open_reader() as store:
+        holders = store.select(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s {LSKG.usesModelUnder} ?c }} }}")
+        assert [r["g"] for r in holders] == [AGGREGATES_GRAPH]
+        with_closure = facts_seen(store)
+    with StoreDir(settings.store).update() as store:
+        store.remove_graphs([AGGREGATES_GRAPH])
+    with StoreDir(settings.store).open_reader() as store:
+        assert facts_seen(store) == with_closure
+    assert with_closure[2] and not set(with_closure[0]) & {p.value for p in CLOSED.values()}
+
+
+def test_hierarchy_queries_answer_as_the_paths(tiny_store) -> None:
+    index = concept_index()
+    insar, creeping = index.resolve("InSAR", "data").iri, index.resolve("creeping", "landslide_type").iri
+    by_path = {r["s"].value for r in tiny_store.select(
+        f"SELECT ?s WHERE {{ ?s lskg:usesData/skos:broader* <{insar}> ; "
+        f"lskg:targetsLandslideType/skos:broader* <{creeping}> }}")}
+    listed = tiny_store.select("studies_for_context", data=insar, landslide_type=creeping)
+    assert by_path and {r["study"].value for r in listed} == by_path
+    counted = tiny_store.select("api_ask_count", data=insar, landslide_type=creeping)
+    assert int(counted[0]["studies"].value) == len(by_path)
+    rnn = {r["study"].value for r in tiny_store.select("api_studies", family=MODEL.RNN)}
+    assert rnn == {r["s"].value for r in tiny_store.select(
+        "SELECT ?s WHERE { ?s lskg:usesModel/skos:broader* model:RNN }")}
+
+
+def test_models_for_context_counts_studies_and_names_one_of_them(tiny_store) -> None:
+    insar = concept_index().resolve("InSAR", "data").iri
+    rows = tiny_store.select("models_for_context", data=insar)
+    assert rows
+    for row in rows:
+        studies = {r["s"] for r in tiny_store.select(
+            f"SELECT ?s WHERE {{ ?s lskg:usesData/skos:broader* <{insar}> ; lskg:usesModel {row['model']} }}")}
+        assert int(row["studies"].value) == len(studies) and row["example"] in studies
+
+
+def test_listing_queries_sort_by_year_then_title(tiny_store) -> None:
+    def key(row):
+        return (row["year"].value if row["year"] else "", row["title"].value)
+
+    rows = tiny_store.select("studies_for_context")
+    assert len(rows) == 4 and [key(r) for r in rows] == sorted(key(r) for r in rows)
+    newest = tiny_store.select("api_studies")
+    assert [r["study"] for r in newest] == [r["study"] for r in sorted(
+        rows, key=lambda r: (-int(r["year"].value), r["title"].value))]
+    latest = tiny_store.select("example_latest_studies")
+    assert [r["year"].value for r in latest] == sorted((r["year"].value for r in rows), reverse=True)
+
+
+@pytest.mark.parametrize("remote", [False, True], ids=["embedded", "oxigraph-serve"])
+def test_an_add_refreshes_the_closure_and_the_order(settings, tiny_corpus, tmp_path: Path, remote, request) -> None:
+    if remote:
+        settings = Settings(store=request.getfixturevalue("oxigraph_server"))
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text("".join(json.dumps(record) + "\n" for record in EXTRA))
+    build([tiny_corpus], settings)
+    ingest([extra], settings)
+    fresh = Settings(store=str(tmp_path / "fresh"))
+    build([tiny_corpus, extra], fresh)
+    with open_store(settings.store) as store, StoreDir(fresh.store).open_reader() as rebuilt:
+        assert _derived(store) == _derived(rebuilt)
+        assert [r["study"] for r in store.select("studies_for_context")] == \
+               [r["study"] for r in rebuilt.select("studies_for_context")]
+        assert len(store.select("studies_for_context")) == 6
