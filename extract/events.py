@@ -36,9 +36,10 @@ class EventMention:
 
 
 def _name_pattern(name: str) -> str:
-    """A name as a regex: spaces and hyphens between its words are interchangeable."""
+    """A name as a regex: spaces and hyphens between its words are interchangeable; the last word may be plural
+    ("open-pit mines")."""
     words = re.split(r"[\s\-\u2010-\u2015]+", to_ascii(name).strip())
-    return r"[\s\-]+".join(re.escape(w) for w in words if w)
+    return r"[\s\-]+".join(re.escape(w) for w in words if w) + "s?"
 
 
 class EventLinker:
@@ -76,9 +77,13 @@ class EventLinker:
             ascii_text = ascii_text if len(ascii_text) == len(text) else text
         hits: list[tuple[int, int, list[TriggerEvent]]] = []
         words = set(re.findall(r"[a-z0-9]+", ascii_text.lower()))
+        words |= {w[:-1] for w in words if w.endswith("s")}
         for anchor in words.intersection(self._patterns):
             for m in self._patterns[anchor].finditer(ascii_text):
-                events = self._by_name.get(_fold_name(m.group(0)))
+                name = _fold_name(m.group(0))
+                events = self._by_name.get(name)
+                if events is None and name.endswith("s"):
+                    events = self._by_name.get(name[:-1])
                 if events:
                     hits.append((m.start(), m.end(), events))
         if self._acronyms is not None and not set(re.findall(r"[A-Z0-9]{2,5}", ascii_text)).isdisjoint(

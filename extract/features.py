@@ -600,9 +600,10 @@ def features(c: Candidate, view: StudyView, index: ConceptIndex) -> dict[str, fl
         f["c:candidate"] = 1.0
     elif c.concept in index.concepts:
         concept = index.get(c.concept)
-        f[f"c:{_local(c.concept)}"] = 1.0
-        f["depth"] = min(3, _depth(index, c.concept)) / 3
         ancestors = _ancestors(index, c.concept)
+        # the concept and every concept above it: a concept rare in the training gold inherits what its kin learnt
+        f.update(dict.fromkeys([f"c:{_local(a)}" for a in (c.concept, *sorted(ancestors))], 1.0))
+        f["depth"] = min(3, _depth(index, c.concept)) / 3
         below = shared["narrower_count"][c.facet].get(c.concept, 0) - (c.concept in ancestors)
         if below > 0:
             f["has_narrower"] = 1.0

@@ -7,7 +7,10 @@ Generated from the ontology's labels, not from lists of concepts:
   GNSS displacement", "mapping of landslides" (the verb stem is derived from the nominalisation: -ification ->
   -if, -ation/-ion -> stem, -ing/-ment -> stem);
 * a landslide-type label "<trigger>-induced/-triggered landslide" also matches "landslides/slope failures
-  triggered by the 2018 Iburi earthquake".
+  triggered by the 2018 Iburi earthquake", "debris flows set off by rain" and, in a sentence about landslides,
+  "rainfall thresholds";
+* a data label "distance to <object>" also matches its object as an item of a list after one "distance(s)
+  to/from" or "proximity to": "distances to the river and to the road".
 
 Confidence 0.75 (a paraphrase is less certain than a label).
 """
@@ -34,6 +37,9 @@ FACTORY = "lskg_paraphrases_v1"
 CONFIDENCE = 0.75
 IMPLIED = 0.5
 SERIES_HEADS = frozenset({"data", "series"})
+SeriesTables = tuple[dict[str, list[tuple[str, str]]], dict[str, set[str]], dict[str, str]]
+"""(prediction task -> [(implied data concept, quantity key)], quantity key -> data concepts that measure it,
+data source -> the series concept of its technique)."""
 WINDOW = 4
 FUNCTION_WORDS = frozenset({"of", "the", "a", "an", "and", "or", "for", "in", "on", "by", "with", "to", "based"})
 NOMINAL = [("ification", "if"), ("isation", "is"), ("ization", "iz"), ("ation", ""), ("tion", "t"), ("sion", "s"),
@@ -45,6 +51,8 @@ AUXILIARIES = frozenset({"is", "are", "was", "were", "be", "been", "being", "the
                          "accurately", "successfully", "first"})
 TRIGGER_LABEL = re.compile(r"^(?P<trigger>.+?)[- ](?:induced|triggered) landslide$", re.IGNORECASE)
 TRIGGER_VERB = re.compile(r"^(?:induced|triggered|caused|initiated|activated|reactivated)$", re.IGNORECASE)
+PHRASAL_TRIGGER = frozenset({("set", "off"), ("sets", "off"), ("brought", "on")})
+"""Two-word trigger verbs before "by" ("debris flows set off by rain")."""
 FAILURE_WORD = re.compile(r"^(?:landslid\w*|slides?|failures?|slumps?|collapses?|instability|instabilities|"
                           r"slopes?|movements?|mass|debris|rockfalls?)$", re.IGNORECASE)
 LANDSLIDE_HEAD = re.compile(r"^(?:landslides?|slides?|slope failures?|failures?)$", re.IGNORECASE)
@@ -54,6 +62,14 @@ AS_TRIGGER = re.compile(r"^(?:(?:was|were|is|are|being)\s+)?(?:(?:reported|ident
                         r"major\s+)?(?:triggers?|causes?)\b(?![- ](?:variables?|factors?|features?|inputs?))", re.IGNORECASE)
 """A data word as the complement of "trigger" ("rainfall was reported as the trigger") names a cause, not data."""
 AFTER_TRIGGER = re.compile(r"^(?:after|following|during)$", re.IGNORECASE)
+THRESHOLD = frozenset({"threshold", "thresholds"})
+"""A trigger word before "threshold" in a sentence about landslides ("rainfall thresholds for landslide
+initiation") names the trigger: a threshold is the amount of that trigger at which slopes fail."""
+DISTANCE_LABEL = re.compile(r"^(?:distance|proximity) (?:to|from) (?P<object>[a-z]+(?: [a-z]+)?)$")
+"""A distance factor label ("distance to river"): its object may be one item of a list after one "distance"."""
+DISTANCE_HEAD = frozenset({"distance", "distances", "proximity"})
+DISTANCE_PREPOSITION = frozenset({"to", "from"})
+LIST_FILLER = frozenset({"the", "a", "an", "nearest", "main"})
 VERB_CLASSES: tuple[frozenset[str], ...] = (
     frozenset({"detect", "identif", "recogni", "locali", "locat", "discriminat", "distinguish", "pinpoint", "reveal",
                "discover", "flag"}),
@@ -123,6 +139,15 @@ def _word_key(word: str) -> str:
 _DOMAIN = frozenset(_CANONICAL.get(w, w) for w in DOMAIN_OBJECTS)
 
 
+def _trigger_verb_before(tok: TokenTable, by: int, lo: int) -> int | None:
+    """Where the trigger verb before the "by" at ``by`` begins ("triggered by", "set off by"), or None."""
+    if by - 1 >= lo and TRIGGER_VERB.match(tok.text[by - 1]):
+        return by - 1
+    if by - 2 >= lo and (tok.lower[by - 2], tok.lower[by - 1]) in PHRASAL_TRIGGER:
+        return by - 2
+    return None
+
+
 def _stem_class(stem: str) -> frozenset[str]:
     for cls in VERB_CLASSES:
         if stem in cls:
@@ -160,9 +185,10 @@ class ParaphraseMatcher(VocabularyComponent):
         super().__init__(vocabulary)
         self._built: tuple[list[Paraphrase], list[Paraphrase]] | None = None
         # Tables derived from the vocabulary (or from another table), each kept with what it was built from.
-        self._series: tuple[Vocabulary, tuple[dict[str, list[tuple[str, str]]], dict[str, set[str]]]] | None = None
+        self._series: tuple[Vocabulary, SeriesTables] | None = None
         self._heads: tuple[Vocabulary, dict[str, list[Paraphrase]]] | None = None
         self._mods: tuple[Vocabulary, list[Paraphrase]] | None = None
+        self._distance_objects: tuple[Vocabulary, list[Paraphrase]] | None = None
         self._mod_words: tuple[list[Paraphrase], frozenset[str]] | None = None
         self._stems: tuple[list[Paraphrase], Callable[[str], tuple[Paraphrase, ...]]] | None = None
 
@@ -228,6 +254,7 @@ class ParaphraseMatcher(VocabularyComponent):
             self._triggers(found, have, keys, tok, triggers, s, e)
             self._modified_heads(found, have, keys, tok, s, e)
         self._inverted_data(tok, found, have, keys)
+        self._distance_lists(tok, found, have, keys)
         self._coordinated(tok, found, have)
         self._drop_trigger_data(tok, found)
         self._implied_series(found, have)
@@ -238,8 +265,10 @@ class ParaphraseMatcher(VocabularyComponent):
         that quantity ("displacement prediction", "rainfall forecasting") implies the data concept labelled
         "<quantity> data/series" ("displacement data", "rainfall data"), unless the text already names a source
         of that quantity (the concept, a narrower one, or a technique whose definition measures it, or a sibling
-        of one: PS-InSAR next to SBAS-InSAR). Confidence 0.5; the evidence is the task mention."""
-        implied, measuring = self._series_tables()
+        of one: PS-InSAR next to SBAS-InSAR). A named source that belongs to a technique with a series concept
+        measuring that quantity (a concept labelled "<technique> time series" under the technique: SBAS-InSAR ->
+        "InSAR time series") implies that series instead. Confidence 0.5; the evidence is the task mention."""
+        implied, measuring, technique_series = self._series_tables()
         named = {m.concept for m in found if m.facet == "data"}
         index = self.vocabulary.index
         for m in list(found):
@@ -249,14 +278,16 @@ class ParaphraseMatcher(VocabularyComponent):
                 if ("data", data_iri) in have:
                     continue
                 sources = measuring.get(cls, set()) | {data_iri}
-                if any(n in sources or index.concepts.get(n) and set(index.concepts[n].broader) & sources
-                       or data_iri in index.ancestors(n) for n in named):
-                    continue
-                found.append(Mention(m.start, m.end, "data", data_iri, index.concepts[data_iri].pref_label,
-                                     IMPLIED, NAME, cues=[f"implied-by-task:{m.label}"]))
-                have.add(("data", data_iri))
+                measured = [n for n in named if n in sources or index.concepts.get(n) and
+                            set(index.concepts[n].broader) & sources or data_iri in index.ancestors(n)]
+                records = {technique_series[n] for n in measured if n in technique_series} & sources if measured \
+                    else {data_iri}
+                for record in sorted(records - named):
+                    found.append(Mention(m.start, m.end, "data", record, index.concepts[record].pref_label,
+                                         IMPLIED, NAME, cues=[f"implied-by-task:{m.label}"]))
+                    have.add(("data", record))
 
-    def _series_tables(self) -> tuple[dict[str, list[tuple[str, str]]], dict[str, set[str]]]:
+    def _series_tables(self) -> SeriesTables:
         if self._series is None or self._series[0] is not self.vocabulary:
             index = self.vocabulary.index
             series: dict[str, str] = {}  # quantity key -> data concept labelled "<quantity> data|series"
@@ -285,7 +316,15 @@ class ParaphraseMatcher(VocabularyComponent):
                 # and their parents, unless a parent is a top concept (too general to measure anything)
                 measuring[key] = hits | {b for h in hits for b in index.concepts[h].broader
                                          if b in index.concepts and index.concepts[b].broader}
-            self._series = (self.vocabulary, (implied, measuring))
+            # a technique's series: "InSAR time series" under "InSAR", for every source at or below the technique
+            technique_series: dict[str, str] = {}
+            for concept in index.concepts.values():
+                for parent in concept.broader if concept.facet == "data" else ():
+                    if parent in index.concepts and \
+                            concept.pref_label.lower() == f"{index.concepts[parent].pref_label.lower()} time series":
+                        technique_series |= {c.iri: concept.iri for c in index.concepts.values() if c.iri != concept.iri
+                                             and (c.iri == parent or parent in index.ancestors(c.iri))}
+            self._series = (self.vocabulary, (implied, measuring, technique_series))
         return self._series[1]
 
     @staticmethod
@@ -356,6 +395,53 @@ class ParaphraseMatcher(VocabularyComponent):
                                              cues=[f"paraphrase:{tok.span_text(i, j + 1)}"]))
                         have.add(("data", p.concept))
 
+    def _distance_lists(self, tok: TokenTable, found: list[Mention], have: set, keys: list[str]) -> None:
+        """Distance factors listed after one head: "distances to the river and to the road", "distance from roads,
+        from drainage networks and from faults", "proximity to streams and roads". Each item (an article, the
+        object of a "distance to <object>" label, at most one more word: "networks") names that factor."""
+        objects = self._distance_table()
+        lower, n = tok.lower, len(tok)
+        for i in range(n - 2):
+            if lower[i] not in DISTANCE_HEAD or lower[i + 1] not in DISTANCE_PREPOSITION:
+                continue
+            j, end = i + 2, tok.sent_end[i]
+            while j < end:
+                while j < end and lower[j] in LIST_FILLER:
+                    j += 1
+                hit = next((p for p in objects if tuple(keys[j:j + len(p.objects)]) == p.objects), None)
+                if hit is None:
+                    break
+                k = j + len(hit.objects)
+                if ("data", hit.concept) not in have:
+                    found.append(Mention(j, k, "data", hit.concept, hit.label, CONFIDENCE, NAME,
+                                         cues=[f"paraphrase:{tok.span_text(i, k)}"]))
+                    have.add(("data", hit.concept))
+                if k < end and tok.alpha[k] and lower[k] not in {"and", "or"} | DISTANCE_PREPOSITION:
+                    k += 1  # "drainage networks", "fault lines"
+                if k < end and tok.text[k] == ",":
+                    k += 1
+                if k < end and lower[k] in {"and", "or"}:
+                    k += 1
+                if k == j + len(hit.objects) or k >= end:
+                    break  # no list separator: the list has ended
+                j = k + 1 if lower[k] in DISTANCE_PREPOSITION else k
+
+    def _distance_table(self) -> list[Paraphrase]:
+        """The objects of the distance factor labels, longest first."""
+        if self._distance_objects is None or self._distance_objects[0] is not self.vocabulary:
+            table = []
+            for concept in self.vocabulary.index.concepts.values():
+                if concept.facet != "data":
+                    continue
+                for label in concept.labels:
+                    match = DISTANCE_LABEL.match(label)
+                    if match:
+                        table.append(Paraphrase(concept.iri, "data", concept.pref_label, "",
+                                                tuple(_word_key(w) for w in match.group("object").split())))
+            table.sort(key=lambda p: -len(p.objects))
+            self._distance_objects = (self.vocabulary, table)
+        return self._distance_objects[1]
+
     def _data_heads(self) -> dict[str, list[Paraphrase]]:
         if self._heads is None or self._heads[0] is not self.vocabulary:
             table: dict[str, list[Paraphrase]] = {}
@@ -383,9 +469,11 @@ class ParaphraseMatcher(VocabularyComponent):
 
     def _triggers(self, found: list[Mention], have: set, keys: list[str], tok: TokenTable,
                   triggers: list[Paraphrase], s: int, e: int) -> None:
-        """"landslides/slope instability triggered by rainfall or seismic shaking", "landslides after a typhoon"."""
+        """"landslides/slope instability triggered by rainfall or seismic shaking", "landslides after a typhoon",
+        "rainfall thresholds for landslides"."""
         texts, lower = tok.text, tok.lower
-        starts: list[tuple[int, int]] | None = None  # (cue token, first token after it), the same for every trigger
+        # (cue token, first token of the trigger, how many tokens it may span), the same for every trigger
+        starts: list[tuple[int, int, int]] | None = None
         for p in triggers:
             if ("landslide_type", p.concept) in have:
                 continue
@@ -394,13 +482,15 @@ class ParaphraseMatcher(VocabularyComponent):
                                   for j in range(s, e))
                 starts = []
                 for i in range(s, e - 1):
-                    if TRIGGER_VERB.match(texts[i]) and lower[i + 1] == "by" and \
-                            any(FAILURE_WORD.match(texts[j]) for j in range(max(s, i - 4), i)):
-                        starts.append((i, i + 2))
+                    verb = _trigger_verb_before(tok, i + 1, s) if lower[i + 1] == "by" else None
+                    if verb is not None and any(FAILURE_WORD.match(texts[j]) for j in range(max(s, verb - 4), verb)):
+                        starts.append((verb, i + 2, 6))
                     elif AFTER_TRIGGER.match(texts[i]) and has_failure:
-                        starts.append((i, i + 1))
-            for i, start in starts:
-                tail = keys[start:min(e, start + 6)]
+                        starts.append((i, i + 1, 6))
+                    elif lower[i + 1] in THRESHOLD and has_failure:
+                        starts.append((i, i, 1))
+            for i, start, span in starts:
+                tail = keys[start:min(e, start + span)]
                 if all(k in tail for k in p.objects):
                     end = start + max(tail.index(k) for k in p.objects) + 1
                     found.append(Mention(i, end, "landslide_type", p.concept, p.label, CONFIDENCE, NAME,
@@ -465,7 +555,7 @@ class ParaphraseMatcher(VocabularyComponent):
             j = m.start - 1
             while j >= 0 and lower[j] in INTENSITY:
                 j -= 1
-            if j >= 1 and lower[j] == "by" and TRIGGER_VERB.match(tok.text[j - 1]) or \
+            if j >= 1 and lower[j] == "by" and _trigger_verb_before(tok, j, 0) is not None or \
                     j >= 0 and lower[j] in {"after", "following"} or \
                     AS_TRIGGER.match(tok.span_text(m.end, min(len(tok), m.end + 9))):
                 found.remove(m)

@@ -144,6 +144,16 @@ def test_features_and_scores_of_a_handmade_study_are_pinned() -> None:
         assert got["candidates"][name]["probability"] == pinned["probability"], name
 
 
+def test_a_concept_is_described_by_itself_and_every_concept_above_it() -> None:
+    """A concept rare in the training gold still gets what the concepts above it learnt (U-Net: CNN)."""
+    from lskg.extract.features import features
+
+    index, view = handmade_study()
+    names = {c.label: set(features(c, view, index)) for c in view.candidates.values()}
+    assert {"c:UNet", "c:CNN"} <= names["U-Net"] and "c:UNet" not in names["CNN"]
+    assert {"c:SBASInSAR", "c:InSAR"} <= names["SBAS-InSAR"] and "c:SBASInSAR" not in names["InSAR"]
+
+
 def test_sentence_kinds_are_pinned() -> None:
     expected = json.loads(FIXTURE.read_text(encoding="utf-8"))["kinds"]
     assert [[text, title, sorted(kinds(text, title))] for text, title in KIND_CASES] == expected
