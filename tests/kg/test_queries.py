@@ -49,6 +49,22 @@ def test_named_query_runs_and_declares_its_columns(tiny_store, name):
         assert not query.columns and len(list(result)) > 0
 
 
+OPTIONAL_IRI_QUERIES = [q for q in list_queries() if named_query(q).params and not q.startswith("gnn_")
+                        and q != "api_ask_metrics"  # the tiny corpus reports no metric
+                        and all(p.optional and p.kind == "iri" for p in named_query(q).params.values())]
+
+
+@pytest.mark.parametrize("name", OPTIONAL_IRI_QUERIES)
+def test_every_bound_parameter_constrains_the_answer(tiny_store, name):
+    """Binding a parameter to a concept no study has changes the answer (no rows, or counts of 0): a parameter
+    used where its VALUES block cannot reach (inside a subquery that does not project it) would be ignored."""
+    unbound = tiny_store.select(name)
+    assert unbound, f"{name} found nothing on the tiny corpus"
+    for pname in named_query(name).params:
+        bound = tiny_store.select(name, **{pname: ["https://example.org/no-such-concept"]})
+        assert bound != unbound, f"{name}: the parameter {pname} did not constrain the answer"
+
+
 def test_hierarchy_query_finds_narrower_concepts(tiny_store):
     """Asking for RNN studies finds the LSTM and GRU studies; asking for InSAR finds InSAR time series."""
     titles = {r["title"].value for r in tiny_store.select("studies_for_context", model=MODEL.RNN)}
