@@ -43,6 +43,13 @@ def _answers(store) -> dict[str, list]:
     return {name: sorted(_rows(store, name)) for name in COUNTING}
 
 
+def _derived(store) -> set[tuple[str, str, str]]:
+    """The aggregates graph's triples other than the observations: the study-level closure and listing order."""
+    rows = store.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH {AGGREGATES_GRAPH} {{ ?s ?p ?o }} "
+                        "FILTER NOT EXISTS { ?s qb:dataSet ?d } }")
+    return {(r["s"].value, r["p"].value, r["o"].value) for r in rows}
+
+
 def _scans(store) -> dict[str, list]:
     """The same answers computed by scanning the graph with the aggregates' defining queries."""
     return {name: sorted(_rows(store, scan)) for name, scan in COUNTING.items()}
@@ -98,7 +105,7 @@ def test_counts_keep_the_order_of_their_defining_query(settings, tiny_corpus) ->
 @pytest.mark.parametrize("remote", [False, True], ids=["embedded", "oxigraph-serve"])
 def test_an_add_refreshes_the_aggregates(settings, tiny_corpus, tmp_path: Path, remote, request) -> None:
     """Counts after an add equal counts recomputed from scratch: by the scans, and by a fresh build of all the
-    studies."""
+    studies; so do the study-level closure and the listing order."""
     if remote:
         settings = Settings(store=request.getfixturevalue("oxigraph_server"))
     extra = tmp_path / "extra.jsonl"
@@ -110,3 +117,6 @@ def test_an_add_refreshes_the_aggregates(settings, tiny_corpus, tmp_path: Path, 
     with open_store(settings.store) as store, open_store(fresh.store) as rebuilt:
         assert int(store.select("graph_stats")[0]["studies"].value) == 6
         assert _answers(store) == _scans(store) == _answers(rebuilt)
+        assert _derived(store) == _derived(rebuilt) and _derived(store)
+        listed = [r["study"] for r in store.select("studies_for_context")]
+        assert listed == [r["study"] for r in rebuilt.select("studies_for_context")] and len(listed) == 6

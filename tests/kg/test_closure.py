@@ -1,21 +1,14 @@
 """The study-level hierarchy closure and listing order the build derives (lskg.kg.aggregates): they equal the
-property paths and sorts they replace, stay out of what reads a study's facts, and are refreshed by every add."""
+property paths and sorts they replace, stay out of what reads a study's facts (that an add refreshes them: test_aggregates.py)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-import pytest
-
-from lskg.build import build, ingest
+from lskg.build import build
 from lskg.gnn.snapshot import Snapshot
-from lskg.kg.store import StoreDir, open_store
+from lskg.kg.store import StoreDir
 from lskg.kg.validate import validate
 from lskg.ontology import concept_index
 from lskg.ontology.terms import AGGREGATES_GRAPH, LSKG, MODEL
-from lskg.settings import Settings
-from tests.kg.test_aggregates import EXTRA
 from tests.kg.test_store import oxigraph_server  # noqa: F401 - the fixture that starts `oxigraph serve`
 
 CLOSED = {LSKG.usesModel: LSKG.usesModelUnder, LSKG.usesData: LSKG.usesDataUnder,
@@ -25,13 +18,6 @@ CLOSED = {LSKG.usesModel: LSKG.usesModelUnder, LSKG.usesData: LSKG.usesDataUnder
 
 def _pairs(store, pattern: str) -> set[tuple[str, str]]:
     return {(r["s"].value, r["c"].value) for r in store.select(f"SELECT ?s ?c WHERE {{ {pattern} }}")}
-
-
-def _derived(store) -> set[tuple[str, str, str]]:
-    """The closure and order triples of the aggregates graph."""
-    rows = store.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH {AGGREGATES_GRAPH} {{ ?s ?p ?o }} "
-                        "FILTER NOT EXISTS { ?s qb:dataSet ?d } }")
-    return {(r["s"].value, r["p"].value, r["o"].value) for r in rows}
 
 
 def test_the_closure_equals_the_property_paths(tiny_store) -> None:
@@ -97,20 +83,3 @@ def test_listing_queries_sort_by_year_then_title(tiny_store) -> None:
         rows, key=lambda r: (-int(r["year"].value), r["title"].value))]
     latest = tiny_store.select("example_latest_studies")
     assert [r["year"].value for r in latest] == sorted((r["year"].value for r in rows), reverse=True)
-
-
-@pytest.mark.parametrize("remote", [False, True], ids=["embedded", "oxigraph-serve"])
-def test_an_add_refreshes_the_closure_and_the_order(settings, tiny_corpus, tmp_path: Path, remote, request) -> None:
-    if remote:
-        settings = Settings(store=request.getfixturevalue("oxigraph_server"))
-    extra = tmp_path / "extra.jsonl"
-    extra.write_text("".join(json.dumps(record) + "\n" for record in EXTRA))
-    build([tiny_corpus], settings)
-    ingest([extra], settings)
-    fresh = Settings(store=str(tmp_path / "fresh"))
-    build([tiny_corpus, extra], fresh)
-    with open_store(settings.store) as store, StoreDir(fresh.store).open_reader() as rebuilt:
-        assert _derived(store) == _derived(rebuilt)
-        assert [r["study"] for r in store.select("studies_for_context")] == \
-               [r["study"] for r in rebuilt.select("studies_for_context")]
-        assert len(store.select("studies_for_context")) == 6
