@@ -21,6 +21,7 @@ linking it to the recommendation, plus the hierarchy path.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import TypedDict
 
@@ -200,7 +201,7 @@ def _item(snap: Snapshot, matches: list[tuple[Facet, int, PartMatches]], m: int,
     table = snap.model
     uses = (snap.incidence[:, snap.columns[("model", m)]] > 0) & snap.usable()
     weight = np.zeros(len(snap))
-    matched: list[list[str]] = [[] for _ in range(len(snap))]
+    matched: defaultdict[int, list[str]] = defaultdict(list)  # only the studies that match: not one list per study
     paths = []
     if basis == "none":
         paths.append(f"no study supports this context: {table.labels[m]} is used by {_plural(int(uses.sum()))} "
