@@ -210,7 +210,7 @@ def _item(snap: Snapshot, matches: list[tuple[Facet, int, PartMatches]], m: int,
         label = snap.concepts[facet].labels[c]
         counts = {r: int((mm[r] & uses).sum()) for r in RELATIONS}
         for r in RELATIONS:
-            for n in np.flatnonzero(mm[r] & uses):
+            for n in np.flatnonzero(mm[r] & uses).tolist():
                 weight[n] += WEIGHT[r]
                 matched[n].append(label if r == "exact" else f"{label} ({r})")
         detail = ", ".join(f"{v} {r}" for r, v in counts.items() if v and r != "exact")
