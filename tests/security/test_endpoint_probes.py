@@ -5,6 +5,7 @@ stalls of the server process; memory and time limits of the workers; the Host he
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import os
 import signal
 import subprocess
@@ -16,7 +17,9 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
+from lskg.build import ingest
 from lskg.kg.store import StoreDir
+from lskg.settings import Settings
 from tests.api.conftest import LiveServer, api_settings, free_port
 from tests.security.conftest import AUTH, Canary, build_store
 
@@ -229,11 +232,11 @@ def test_a_read_only_server_follows_a_copy_on_write_add(tmp_path: Path) -> None:
             == before
         directory = StoreDir(store)
         old = directory.generation()
-        with directory.lock(wait=10, holder="test add"), directory.update() as writable:
-            from lskg.ontology.terms import sparql_prefixes
-
-            writable.update(sparql_prefixes() + 'INSERT DATA { GRAPH <https://example.org/new> { '
-                            '<https://example.org/new-study> a lskg:Study ; dcterms:title "A new study" } }')
+        extra = tmp_path / "new.jsonl"  # `lskg add`: the studies and what the build derives from them
+        extra.write_text(json.dumps({"id": "new-study", "title": "A new study of InSAR time series", "year": 2026,
+                                     "abstract": "An LSTM forecast landslide displacement from InSAR time series."})
+                         + "\n")
+        ingest([extra], Settings(store=store), wait=10)
         assert directory.generation() != old
         rest = http.get("/studies").json()["total"]
         sparql = int(http.get("/sparql", params={"query": count}).json()["results"]["bindings"][0]["n"]["value"])
