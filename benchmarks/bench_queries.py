@@ -70,7 +70,7 @@ def has_closure(root: Path) -> bool:
     from lskg.kg.store import StoreDir
 
     with StoreDir(root).open_reader() as store:
-        return store.ask("ASK { ?study lskg:usesModelUnder ?concept }")
+        return store.ask("graph_has_closure")
 
 
 def parameters(store) -> dict:

@@ -167,7 +167,7 @@ class LookupShortcut:
     """ASGI middleware: a plain ``GET /sparql?query=<point lookup>`` (``lskg.api.lookup``) is answered here, before
     the framework's routing, request and middleware layers, which cost a lookup more than the lookup itself
     (measured on the development machine with uvloop and httptools: 0.26 ms a request for a bare ASGI app, 0.89 ms
-    for the same answer from a FastAPI route). The answer is the route's (the same ``_query``, the same pool),
+    for the same answer from a FastAPI route). The answer is the route's (the same ``_dispatch``, the same pool),
     so only the path to it is shorter. Anything else goes on to the app: another method or path, a text that is
     not a lookup, a dataset, ``update``, several ``query`` parameters, an ``Origin`` header (CORS is the app's), a
     long URL, and every server whose pool has no in-process lookups (a writable or remote store)."""
@@ -186,19 +186,20 @@ class LookupShortcut:
 
     @staticmethod
     async def _answer(request: Request) -> Response | None:
-        state: AppState = request.app.state.lskg
-        if state.pool.lookups is None or "origin" in request.headers:
+        if "origin" in request.headers:
             return None
         params = _Params(parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True))
         queries = params.all("query")
-        if (len(queries) != 1 or len(params.values) > 1 + ("format" in params.values) + ("output" in params.values)
-                or not is_lookup(queries[0])):
+        if len(queries) != 1 or set(params.values) - SHORTCUT_PARAMETERS or not is_lookup(queries[0]):
             return None
-        state.refresh()
-        try:
-            return await _query(request, state, queries[0], params)
-        except LskgError as exc:
-            return _error(exc)
+        state = get_state(request)
+        if state.pool.lookups is None:
+            return None
+        return await _dispatch(request, state, queries[0], None, params)
+
+
+SHORTCUT_PARAMETERS = frozenset({"query", "format", "output"})
+"""The only parameters of a request ``LookupShortcut`` answers; any other (a dataset, ``update``) goes to the route."""
 
 
 def write_denied(request: Request, settings: Settings) -> Response | None:

@@ -280,8 +280,10 @@ class ParaphraseMatcher(VocabularyComponent):
                 sources = measuring.get(cls, set()) | {data_iri}
                 measured = [n for n in named if n in sources or index.concepts.get(n) and
                             set(index.concepts[n].broader) & sources or data_iri in index.ancestors(n)]
-                records = {technique_series[n] for n in measured if n in technique_series} & sources if measured \
-                    else {data_iri}
+                if measured:  # a source is named: only its technique's series, where it has one, is implied
+                    records = {technique_series[n] for n in measured if n in technique_series} & sources
+                else:
+                    records = {data_iri}
                 for record in sorted(records - named):
                     found.append(Mention(m.start, m.end, "data", record, index.concepts[record].pref_label,
                                          IMPLIED, NAME, cues=[f"implied-by-task:{m.label}"]))
