@@ -28,7 +28,7 @@ from lskg.errors import LskgError
 from lskg.settings import Settings
 
 out = Console(soft_wrap=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a message naming a long path stays one line in a log or a pipe
 
 EXIT_CHECK_FAILED = 1
 EXIT_USER_ERROR = 3
