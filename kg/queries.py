@@ -7,11 +7,15 @@ Each file starts with ``#+`` header lines (grlc style)::
     #+ columns: family, familyLabel, studies
 
 Parameters are written ``$name`` in the query. ``prepare()`` binds them by inserting a ``VALUES`` block at the
-top of the outermost ``WHERE`` group, built from the serialised form of typed pyoxigraph terms: a value can never
-change the query's structure, whatever quotes or braces it holds. A parameter marked ``?`` is optional: when it
-is not given, every line of the query that mentions it is dropped, so the query does not filter on it. ``*``
-allows several values (any of them may match). The namespace prefixes of ``lskg.ontology.terms`` are declared
-for every query; files never spell IRIs.
+top of each ``WHERE`` group that uses them: the innermost ``SELECT ... WHERE { }`` around each mention, so a
+parameter used inside a subquery binds there, where the subquery's own variables live (a block in the outer
+group would not reach it). The block is built from the serialised form of typed pyoxigraph terms: a value can
+never change the query's structure, whatever quotes or braces it holds. A parameter of kind ``limit`` (for
+``LIMIT`` and ``OFFSET``, which take no variables) is written into the text as a non-negative integer instead.
+A parameter marked ``?`` is optional: when it is not given, every line of the query that mentions it is dropped,
+so the query does not filter on it. ``*`` allows several values (any of them may match). Blocks go in the order
+the parameters are declared. The namespace prefixes of ``lskg.ontology.terms`` are declared for every query;
+files never spell IRIs.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from lskg.ontology.terms import XSD, sparql_prefixes
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
-KINDS = ("iri", "literal", "int", "year")
+KINDS = ("iri", "literal", "int", "year", "limit")
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,29 @@ def _term(value: Any, kind: str) -> NamedNode | Literal | BlankNode:
     return Literal(str(value))
 
 
+def _groups(text: str) -> list[tuple[int, int]]:
+    """The span of each ``WHERE { ... }`` group (from just inside its brace to its closing brace), outermost first.
+    The named queries hold no brace inside a string literal, and comment lines are gone by now."""
+    spans = []
+    for match in _WHERE.finditer(text):
+        depth, end = 1, match.end()
+        while depth and end < len(text):
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            end += 1
+        spans.append((match.end(), end - 1))
+    return spans
+
+
+def _limit(name: str, value: Any) -> str:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = -1
+    if number < 0 or str(value).strip() != str(number):
+        raise QueryError(f"{name} must be a non-negative integer, got {value!r}")
+    return str(number)
+
+
 def bind(query: NamedQuery, params: Mapping[str, Any]) -> str:
     """The query text with parameters bound (see the module docstring)."""
     unknown = set(params) - set(query.params)
@@ -110,17 +137,27 @@ def bind(query: NamedQuery, params: Mapping[str, Any]) -> str:
         if len(items) > 1 and not param.many:
             raise QueryError(f"query {query.name!r} takes one value for {name!r}, got {len(items)}")
         if items:
-            values[name] = [_term(v, param.kind) for v in items]
+            values[name] = [_limit(name, v) if param.kind == "limit" else _term(v, param.kind) for v in items]
     dropped = [n for n in query.params if n not in values]
     lines = [line for line in query.text.splitlines() if not line.startswith("#")
              and not any(re.search(rf"\${n}\b", line) for n in dropped)]
     text = "\n".join(lines)
-    block = "".join(f"\n  VALUES ${n} {{ {' '.join(str(t) for t in ts)} }}" for n, ts in values.items())
-    match = _WHERE.search(text)
-    if block and match is None:
+    for name, param in query.params.items():
+        if param.kind == "limit" and name in values:
+            text = re.sub(rf"\${name}\b", values.pop(name)[0], text)
+    groups = _groups(text)
+    if values and not groups:
         raise QueryError(f"query {query.name!r} has parameters but no WHERE clause")
-    if block and match is not None:
-        text = text[:match.end()] + block + text[match.end():]
+    blocks: dict[int, str] = {}
+    for name, terms in values.items():
+        starts = set()
+        for mention in re.finditer(rf"\${name}\b", text):
+            around = [start for start, end in groups if start <= mention.start() <= end]
+            starts.add(max(around) if around else groups[0][0])
+        for start in starts or {groups[0][0]}:
+            blocks[start] = blocks.get(start, "") + f"\n  VALUES ${name} {{ {' '.join(str(t) for t in terms)} }}"
+    for start in sorted(blocks, reverse=True):
+        text = text[:start] + blocks[start] + text[start:]
     return sparql_prefixes() + text
 
 

@@ -180,10 +180,11 @@ def studies(store: Store, filters: Mapping[str, Sequence[str | int]] | None = No
     """Studies matching every filter (any value of one filter; narrower concepts match too), newest first.
     ``filters``: concept IRIs under family/model/data/landslide_type/task, years under ``year``."""
     bound = {k: tuple(v) for k, v in (filters or {}).items() if v}
-    rows = store.select("api_studies", **{k: list(v) for k, v in bound.items()})
-    items = tuple(StudySummary(r["study"].value, _text(r["title"]) or "", _year(r["year"]))
-                  for r in rows[offset:offset + limit])
-    return StudyPage(total=len(rows), offset=offset, limit=limit, filters=bound, items=items)
+    params = {k: list(v) for k, v in bound.items()}
+    total = int(store.select("api_count", **params)[0]["studies"].value)
+    rows = store.select("api_studies", **params, limit=limit, offset=offset) if offset < total else []
+    items = tuple(StudySummary(r["study"].value, _text(r["title"]) or "", _year(r["year"])) for r in rows)
+    return StudyPage(total=total, offset=offset, limit=limit, filters=bound, items=items)
 
 
 def concept(store: Store, id: str, counts: Mapping[str, int] | None = None, examples: int = 10) -> ConceptDetail:
@@ -194,7 +195,7 @@ def concept(store: Store, id: str, counts: Mapping[str, int] | None = None, exam
     c = index.get(iri)
     counts = concept_counts(store) if counts is None else counts
     narrower = tuple(sorted(x.iri for x in index.concepts.values() if iri in x.broader))
-    rows = store.select("api_studies", **{c.facet: [iri]})[:examples]
+    rows = store.select("api_studies", **{c.facet: [iri]}, limit=examples)
     return ConceptDetail(concept=c, studies=counts.get(iri, 0), narrower=narrower,
                          example_studies=tuple(StudySummary(r["study"].value, _text(r["title"]) or "",
                                                             _year(r["year"])) for r in rows))
@@ -203,7 +204,7 @@ def concept(store: Store, id: str, counts: Mapping[str, int] | None = None, exam
 # --- ask -----------------------------------------------------------------------------------------------------
 
 QUERY_OF_KIND: Mapping[str, str] = {
-    "studies": "studies_for_context", "models": "models_for_context", "count": "api_ask_count",
+    "studies": "studies_for_context", "models": "models_for_context", "count": "api_count",
     "data": "api_ask_concepts", "landslide_type": "api_ask_concepts", "task": "api_ask_concepts",
     "metric": "api_ask_metrics", "table1": "api_ask_table1",
 }
@@ -269,20 +270,29 @@ def _params(kind: str, by_facet: Mapping[Facet, Sequence[str]]) -> dict[str, lis
     return {k: v for k, v in params.items() if v and k in declared}
 
 
-def _run(store: Store, kind: str, params: Mapping[str, list[str]], metric: str | None) -> tuple[str, list[dict]]:
+ASK_STUDIES = 100
+"""The most studies an answer lists (the newest first); the message gives how many match, and /studies pages
+through all of them."""
+
+
+def _run(store: Store, kind: str, params: Mapping[str, list[str]],
+         metric: str | None) -> tuple[str, list[dict], int]:
+    """The answer's SPARQL, its rows, and its size: how many studies it counts or lists (which may be more than
+    the rows of a "studies" answer), or its number of rows."""
     declared = queries.named_query(QUERY_OF_KIND[kind]).params
-    sparql = trim_prefixes(queries.prepare(QUERY_OF_KIND[kind],
-                                           {k: v if declared[k].many else v[0] for k, v in params.items()}))
+    bound: dict[str, Any] = {k: v if declared[k].many else v[0] for k, v in params.items()}
+    if kind == "studies":
+        bound["limit"] = ASK_STUDIES
+    sparql = trim_prefixes(queries.prepare(QUERY_OF_KIND[kind], bound))
     rows = [{k: _text(v) for k, v in r.items()} for r in store.select(sparql)]
     if kind == "metric" and metric is not None:
         rows = [r for r in rows if fold(r.get("metric") or "") == fold(metric)]
     if kind == "count" and rows and rows[0].get("studies") == "0":
         rows = []
-    return sparql, rows
-
-
-def _size(rows: Sequence[Mapping[str, str | None]], kind: str) -> int:
-    return int(rows[0].get("studies") or 0) if kind == "count" and rows else len(rows)
+    size = int(rows[0].get("studies") or 0) if kind == "count" and rows else len(rows)
+    if kind == "studies" and size == ASK_STUDIES:
+        size = int(store.select("api_count", **params)[0]["studies"].value)
+    return sparql, rows, size
 
 
 def _relaxations(by_facet: Mapping[Facet, list[str]]) -> Iterable[list[tuple[dict[Facet, list[str]], str]]]:
@@ -329,7 +339,7 @@ def ask(store: Store, text: str) -> Answer:
         if extra:
             by_facet.setdefault("model", []).extend(x for x in extra if x not in by_facet.get("model", []))
     params = _params(kind, by_facet)
-    sparql, rows = _run(store, kind, params, question.metric)
+    sparql, rows, size = _run(store, kind, params, question.metric)
     about = ", ".join(c.pref_label for c in question.concepts) or "all studies"
     what = DESCRIBE[kind] + (f" ({question.metric})" if question.metric else "")
     relaxed: tuple[str, ...] = ()
@@ -341,17 +351,20 @@ def ask(store: Store, text: str) -> Answer:
                 w_params = _params(kind, weaker)
                 if w_params == params:
                     continue
-                w_sparql, w_rows = _run(store, kind, w_params, question.metric)
-                if w_rows and (best is None or _size(w_rows, kind) > _size(best[2], kind)):
-                    best = (weaker, w_sparql, w_rows, w_params, how)
+                w_sparql, w_rows, w_size = _run(store, kind, w_params, question.metric)
+                if w_rows and (best is None or w_size > best[5]):
+                    best = (weaker, w_sparql, w_rows, w_params, how, w_size)
             if best is not None:
                 break
         if best is not None:
-            weaker, sparql, rows, params, how = best
+            weaker, sparql, rows, params, how, size = best
             kept = ", ".join(index.label(i) for v in weaker.values() for i in v) or "all studies"
-            unit = "studies" if kind == "count" else f"row(s) of {what}"
-            message = f"Nothing matches {about} together; {_size(rows, kind)} {unit} for {kept} ({how})."
+            unit = "studies" if kind in ("count", "studies") else f"row(s) of {what}"
+            message = f"Nothing matches {about} together; {size} {unit} for {kept} ({how})."
             relaxed = (how,)
+    if kind == "studies" and size > len(rows):
+        listed = f"the {len(rows)} newest of them are listed (all of them: /studies, or `lskg studies`)."
+        message = (message[:-1] + "; " + listed) if relaxed else f"{size} {what} match {about}; {listed}"
     if kind == "count" and rows:
         message = f"{rows[0].get('studies')} studies match {about}." if not relaxed else message
     columns = tuple(rows[0]) if rows else queries.named_query(QUERY_OF_KIND[kind]).columns

@@ -55,7 +55,7 @@ def test_hierarchy_queries_answer_as_the_paths(tiny_store) -> None:
         f"lskg:targetsLandslideType/skos:broader* <{creeping}> }}")}
     listed = tiny_store.select("studies_for_context", data=insar, landslide_type=creeping)
     assert by_path and {r["study"].value for r in listed} == by_path
-    counted = tiny_store.select("api_ask_count", data=insar, landslide_type=creeping)
+    counted = tiny_store.select("api_count", data=insar, landslide_type=creeping)
     assert int(counted[0]["studies"].value) == len(by_path)
     rnn = {r["study"].value for r in tiny_store.select("api_studies", family=MODEL.RNN)}
     assert rnn == {r["s"].value for r in tiny_store.select(
@@ -72,14 +72,25 @@ def test_models_for_context_counts_studies_and_names_one_of_them(tiny_store) -> 
         assert int(row["studies"].value) == len(studies) and row["example"] in studies
 
 
-def test_listing_queries_sort_by_year_then_title(tiny_store) -> None:
+def test_listing_queries_sort_newest_first_then_by_title(tiny_store) -> None:
     def key(row):
-        return (row["year"].value if row["year"] else "", row["title"].value)
+        return (-int(row["year"].value), row["title"].value)
 
     rows = tiny_store.select("studies_for_context")
     assert len(rows) == 4 and [key(r) for r in rows] == sorted(key(r) for r in rows)
-    newest = tiny_store.select("api_studies")
-    assert [r["study"] for r in newest] == [r["study"] for r in sorted(
-        rows, key=lambda r: (-int(r["year"].value), r["title"].value))]
+    assert tiny_store.select("api_studies") == rows
     latest = tiny_store.select("example_latest_studies")
     assert [r["year"].value for r in latest] == sorted((r["year"].value for r in rows), reverse=True)
+
+
+def test_listing_pages_are_slices_of_the_whole_listing(tiny_store) -> None:
+    """limit and offset cut the listing in SPARQL, before titles are read: each page is the matching slice of
+    the whole list, and api_count gives its length."""
+    whole = tiny_store.select("api_studies")
+    pages = [tiny_store.select("api_studies", limit=3, offset=offset) for offset in (0, 3)]
+    assert [len(p) for p in pages] == [3, 1] and pages[0] + pages[1] == whole
+    assert tiny_store.select("studies_for_context", limit=2, offset=1) == tiny_store.select("studies_for_context")[1:3]
+    assert int(tiny_store.select("api_count")[0]["studies"].value) == len(whole)
+    insar = concept_index().resolve("InSAR", facet="data").iri
+    matching = tiny_store.select("api_studies", data=insar)
+    assert 0 < len(matching) < len(whole) and tiny_store.select("api_studies", data=insar, limit=1) == matching[:1]

@@ -8,7 +8,7 @@ from pyoxigraph import Literal, QueryBoolean, QuerySolutions
 from lskg.errors import QueryError
 from lskg.kg.queries import bind, list_queries, named_query, prepare
 from lskg.ontology import concept_index
-from lskg.ontology.terms import DATA, LANDSLIDE, MODEL
+from lskg.ontology.terms import DATA, LANDSLIDE, LSKG, MODEL, TASK
 
 DEFAULTS = {
     "property": "https://w3id.org/lskg/ontology/usesData",
@@ -51,7 +51,7 @@ def test_named_query_runs_and_declares_its_columns(tiny_store, name):
 
 OPTIONAL_IRI_QUERIES = [q for q in list_queries() if named_query(q).params and not q.startswith("gnn_")
                         and q != "api_ask_metrics"  # the tiny corpus reports no metric
-                        and all(p.optional and p.kind == "iri" for p in named_query(q).params.values())]
+                        and all(p.optional and p.kind in ("iri", "limit") for p in named_query(q).params.values())]
 
 
 @pytest.mark.parametrize("name", OPTIONAL_IRI_QUERIES)
@@ -60,7 +60,7 @@ def test_every_bound_parameter_constrains_the_answer(tiny_store, name):
     used where its VALUES block cannot reach (inside a subquery that does not project it) would be ignored."""
     unbound = tiny_store.select(name)
     assert unbound, f"{name} found nothing on the tiny corpus"
-    for pname in named_query(name).params:
+    for pname in [p.name for p in named_query(name).params.values() if p.kind == "iri"]:
         bound = tiny_store.select(name, **{pname: ["https://example.org/no-such-concept"]})
         assert bound != unbound, f"{name}: the parameter {pname} did not constrain the answer"
 
@@ -123,6 +123,25 @@ def test_optional_parameter_lines_are_dropped_when_unbound():
     text = bind(named_query("studies_for_context"), {"landslide_type": LANDSLIDE.SlowMovingLandslide})
     assert "$data" not in text and "$task" not in text
     assert "VALUES $landslide_type" in text
+
+
+def test_a_parameter_binds_in_the_subquery_that_uses_it():
+    """The VALUES block goes to the top of the innermost WHERE group around each mention (a block in the outer
+    group would not reach a subquery's own variables), in the order the parameters are declared; a limit is
+    written into the text."""
+    text = bind(named_query("studies_for_context"), {"task": [TASK.SusceptibilityMapping], "data": [DATA.InSAR],
+                                                     "limit": 20, "offset": 40})
+    inner = text[text.index("SELECT DISTINCT"):]
+    assert inner.index("VALUES $data") < inner.index("VALUES $task") < inner.index("addressesTaskUnder $task")
+    assert text.count("VALUES") == 2 and "LIMIT 20" in text and "OFFSET 40" in text
+    outer = bind(named_query("api_ask_concepts"), {"data": [DATA.InSAR], "target": LSKG.usesModel})
+    assert outer.index("VALUES $data") < outer.index("{ SELECT ?study ?concept WHERE {\n  VALUES $target")
+
+
+@pytest.mark.parametrize("value", [-1, "5; DROP ALL", 2.5, True, "ten"])
+def test_a_limit_is_a_non_negative_integer(value):
+    with pytest.raises(QueryError, match="limit must be a non-negative integer"):
+        bind(named_query("studies_for_context"), {"limit": value})
 
 
 def test_malformed_query_is_a_query_error(tiny_store):

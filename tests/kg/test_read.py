@@ -103,6 +103,24 @@ def test_studies_filters_and_concept(ask_store) -> None:
     assert concept(ask_store, "GRU").concept == detail.concept
 
 
+def test_a_page_beyond_the_last_study_is_empty_but_keeps_the_total(ask_store) -> None:
+    gnss = resolve_many(["GNSS"], "data")
+    pages = [studies(ask_store, {"data": gnss}, offset=offset, limit=3) for offset in (0, 3, 9)]
+    assert [(p.total, len(p.items)) for p in pages] == [(4, 3), (4, 1), (4, 0)]
+    assert len({i.iri for p in pages for i in p.items}) == 4
+
+
+def test_a_long_studies_answer_lists_a_page_and_says_how_many_match(ask_store, monkeypatch) -> None:
+    import lskg.kg.read as read
+
+    whole = ask(ask_store, "which studies use GNSS data")
+    monkeypatch.setattr(read, "ASK_STUDIES", 2)
+    answer = ask(ask_store, "which studies use GNSS data")
+    assert len(whole.rows) == 4 and answer.rows == whole.rows[:2]
+    assert answer.message.startswith("4 studies match") and "the 2 newest" in answer.message
+    assert "LIMIT 2" in answer.sparql
+
+
 def test_resolve_many_splits_on_the_one_separator() -> None:
     assert SEPARATOR == ","
     assert split_values(["InSAR, GNSS", "rainfall data"]) == ["InSAR", "GNSS", "rainfall data"]
