@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -57,19 +58,31 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await state.close()
 
-    app = FastAPI(title="lskg", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  responses={}, docs_url=None, redoc_url=None)
+    app = App(title="lskg", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+              responses={}, docs_url=None, redoc_url=None)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"],
                        allow_headers=["*"], expose_headers=["Retry-After", "Content-Type"], max_age=3600)
     errors.install(app)
 
-    app.add_middleware(sparql.LookupShortcut)
     app.add_middleware(CheckedHost)
     for module in (sparql, store, studies, concepts, recommend, ask, ontology, pages, health):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _swagger_ui(app)
     return app
+
+
+class App(FastAPI):
+    """The FastAPI application, which hands each HTTP request to ``LookupShortcut`` before its own middleware
+    stack: a plain GET point lookup is answered there (Host checked as ``CheckedHost`` does), anything else here."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.shortcut = sparql.LookupShortcut(self)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not await self.shortcut(scope, receive, send):
+            await super().__call__(scope, receive, send)
 
 
 class CheckedHost:

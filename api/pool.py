@@ -337,9 +337,11 @@ class ProcessPool:
                     with contextlib.suppress(ValueError):
                         self._waiters.remove(waiter)
 
-    async def run(self, job: Job) -> Reply:
+    async def run(self, job: Job, *, lookup: bool = False) -> Reply:
+        """``job``'s reply; ``lookup``: the caller has recognised it as a point lookup (``is_lookup``), which is
+        then not checked again."""
         if self.lookups is not None and isinstance(job, QueryJob):
-            answered = self.lookups.answer(self._key(), job)
+            answered = self.lookups.answer(self._key(), job, recognised=lookup)
             if answered is not None:
                 return answered
         if self._queued() >= self.max_queue:

@@ -6,7 +6,8 @@
 Measured in one run, on 127.0.0.1 only:
 * latency p50/p99 of three canned queries (a point lookup, the hierarchy-aware models_for_context, a family x
   data-source aggregation) and of /recommend through the API, against the same call on pyoxigraph / the gnn
-  service directly (the overhead ratio);
+  service directly (the overhead ratio), and through a bare ASGI app on the same uvicorn that parses the URL, runs
+  the query and sends its answer, nothing else (``bare``: the floor of serving a query over HTTP on this machine);
 * throughput and p50/p99 at 1, 8 and 32 concurrent keep-alive clients, against a minimal FastAPI app whose `def`
   handler runs the query and serialises it on pyoxigraph (same store folder), each server in its own process;
   each cell alternates the two servers --rounds times (the --seconds split between them), so background load on
@@ -82,6 +83,27 @@ def minimal_app(store_dir: str):  # noqa: ANN201
     return app
 
 
+def bare_app(store_dir: str):  # noqa: ANN201
+    """The floor: a bare ASGI app that reads the URL's query, runs it on pyoxigraph and sends the JSON answer, with
+    nothing else (no framework, no checks): what serving a query over HTTP costs before any endpoint's own path."""
+    from urllib.parse import parse_qs
+
+    import pyoxigraph as ox
+
+    store = ox.Store.read_only(store_dir)
+
+    async def app(scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http":
+            return
+        query = parse_qs(scope["query_string"].decode("latin-1"))["query"][0]
+        body = store.query(query, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.JSON)
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-length", b"%d" % len(body)), (b"content-type", b"application/sparql-results+json")]})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
 def serve(kind: str, store: str, port: int) -> None:
     import uvicorn
 
@@ -93,7 +115,7 @@ def serve(kind: str, store: str, port: int) -> None:
     else:
         from lskg.kg.store import StoreDir
 
-        app = minimal_app(str(StoreDir(store).current.resolve()))
+        app = (minimal_app if kind == "minimal" else bare_app)(str(StoreDir(store).current.resolve()))
     # keep-alive well past uvicorn's 5 s default: at 32 clients of a slow query, the first connection warmed sits
     # idle while the others warm up, and a server-side close would end the cell with a broken connection
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, timeout_keep_alive=120)
@@ -196,7 +218,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3,
                         help="each throughput cell alternates the two servers this many times (seconds split)")
     parser.add_argument("--no-recommend", action="store_true", help="skip /recommend")
-    parser.add_argument("--serve", choices=["lskg", "minimal"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=["lskg", "minimal", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -220,21 +242,23 @@ def main() -> None:
         for name, text in queries.items():
             latency[name] = {"direct": direct_latency(live, text, args.runs)}
         servers = {"lskg": 18_300 + os.getpid() % 500, "minimal": 18_900 + os.getpid() % 500}
-        processes = {kind: start_server(kind, store, port) for kind, port in servers.items()}
+        floor = {"bare": 19_500 + os.getpid() % 500}  # latency cells only
+        processes = {kind: start_server(kind, store, port) for kind, port in {**servers, **floor}.items()}
         try:
             for name, text in queries.items():
                 target = "/sparql?query=" + urllib.parse.quote(text)
-                for kind, port in servers.items():
+                for kind, port in {**servers, **floor}.items():
                     latency[name][kind] = summary(asyncio.run(_load(port, target, 1, CELL_CAP_S, args.runs)))
                 direct = latency[name]["direct"]["p50_ms"]
                 api = latency[name]["lskg"]["p50_ms"]
                 latency[name]["api_minus_direct_ms"] = round(api - direct, 3)
+                latency[name]["bare_minus_direct_ms"] = round(latency[name]["bare"]["p50_ms"] - direct, 3)
                 latency[name]["api_over_direct"] = round(api / direct, 2) if direct else None
             results["latency_c1"] = latency
 
             for name, cell in latency.items():
                 print(f"{name} c=1 p50: direct {cell['direct']['p50_ms']} ms, lskg {cell['lskg']['p50_ms']} ms, "
-                      f"minimal {cell['minimal']['p50_ms']} ms")
+                      f"minimal {cell['minimal']['p50_ms']} ms, bare ASGI {cell['bare']['p50_ms']} ms")
             throughput: dict[str, dict[str, object]] = {}
             for name in () if args.latency_only else args.throughput:
                 target = "/sparql?query=" + urllib.parse.quote(queries[name])

@@ -527,6 +527,9 @@ class StoreDir:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        self._current = str(self.current)
+        """``current`` as a string for ``generation``, which a server calls per request: making the Path costs
+        more than the readlink."""
 
     @property
     def current(self) -> Path:
@@ -538,7 +541,7 @@ class StoreDir:
     def generation(self) -> str:
         """The name of the data folder ``current`` points to (one readlink: cheap enough to poll per request)."""
         try:
-            return os.path.basename(os.readlink(self.current))
+            return os.path.basename(os.readlink(self._current))
         except OSError:
             raise self._missing() from None
 

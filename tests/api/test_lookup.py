@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from fastapi.responses import Response
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from lskg.api import create_app, lookup
 from lskg.api.lookup import LOOKUP_CHARS, Lookups, is_lookup
+from lskg.api.protocol import GRAPH_FORMATS, RESULT_FORMATS
 from lskg.api.routes import sparql
 from lskg.api.worker import Kind, QueryJob
 from lskg.kg.rdf import NamedNode, Quad
@@ -181,13 +183,17 @@ def test_a_large_answer_goes_to_a_worker(lookups_client: TestClient, study: str,
     assert large.status_code == 200 and large.content == small.content
 
 
-def _through_shortcut(client: TestClient, query: str, *extra: tuple[bytes, bytes],
-                      params: dict[str, str] | None = None) -> tuple[list[str], list[Message]]:
-    """Call ``LookupShortcut`` over an app that only records what reaches it: (paths reached, messages sent)."""
+JSON_REQUEST = [(b"host", b"testserver:8000"), (b"accept", b"application/sparql-results+json")]
+
+
+def _through_app(client: TestClient, query: str, *, headers: list[tuple[bytes, bytes]] = JSON_REQUEST,
+                 method: str = "GET", params: dict[str, str] | None = None) -> tuple[list[str], list[Message]]:
+    """Call the app as the server does, with its middleware stack (error handling, Host check, CORS, routing)
+    replaced by one that only records what reaches it: (paths reached, messages sent)."""
     reached: list[str] = []
     sent: list[Message] = []
 
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    async def stack(scope: Scope, receive: Receive, send: Send) -> None:
         reached.append(scope["path"])
 
     async def receive() -> Message:
@@ -196,27 +202,64 @@ def _through_shortcut(client: TestClient, query: str, *extra: tuple[bytes, bytes
     async def send(message: Message) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "method": "GET", "path": "/sparql", "root_path": "", "scheme": "http",
-             "query_string": urlencode({"query": query, **(params or {})}).encode(), "app": client.app,
-             "headers": [(b"host", b"testserver"), (b"accept", b"application/sparql-results+json"), *extra]}
-    assert client.portal is not None
-    client.portal.call(sparql.LookupShortcut(app), scope, receive, send)
+    scope = {"type": "http", "method": method, "path": "/sparql", "root_path": "", "scheme": "http",
+             "query_string": urlencode({"query": query, **(params or {})}).encode(), "headers": headers}
+    app = client.app
+    kept, app.middleware_stack = app.middleware_stack, stack  # type: ignore[attr-defined]
+    try:
+        assert client.portal is not None
+        client.portal.call(app, scope, receive, send)
+    finally:
+        app.middleware_stack = kept  # type: ignore[attr-defined]
     return reached, sent
 
 
-def test_a_plain_get_lookup_is_answered_before_the_framework(lookups_client: TestClient, study: str) -> None:
+@pytest.mark.parametrize("accept", ["application/sparql-results+json", "text/csv", "text/turtle"])
+def test_a_plain_get_lookup_is_answered_before_the_framework_as_the_route_answers_it(
+        lookups_client: TestClient, study: str, accept: str) -> None:
+    """The same status, headers (in order: CORS's ``Vary: Origin`` included) and body as the route's answer."""
     query = f"SELECT ?p ?o WHERE {{ <{study}> ?p ?o }}"
-    assert any(entry.cls is sparql.LookupShortcut for entry in lookups_client.app.user_middleware)
-    reached, sent = _through_shortcut(lookups_client, query)
-    routed = lookups_client.get("/sparql", params={"query": query, "unknown": "1"})  # not the shortcut's
-    assert reached == [] and sent[0]["status"] == 200
-    headers = {name.decode(): value.decode() for name, value in sent[0]["headers"]}
-    assert headers["content-type"] == routed.headers["content-type"] and headers["vary"] == "Accept"
-    assert sent[1]["body"] == routed.content and len(routed.content) > 200
-    for other in (_through_shortcut(lookups_client, query, (b"origin", b"https://example.org")),
-                  _through_shortcut(lookups_client, query, params={"default-graph-uri": study}),
-                  _through_shortcut(lookups_client, f"SELECT ?p ?o WHERE {{ <{study}> ?p ?o }} LIMIT 1")):
+    reached, sent = _through_app(lookups_client, query, headers=[(b"host", b"testserver"),
+                                                                 (b"accept", accept.encode())])
+    routed = lookups_client.get("/sparql", params={"query": query, "unknown": "1"},  # not the shortcut's
+                                headers={"Accept": accept})
+    assert reached == [] and sent[0]["status"] == routed.status_code == (406 if accept == "text/turtle" else 200)
+    headers = [(name.decode(), value.decode()) for name, value in sent[0]["headers"]]
+    assert headers == list(routed.headers.items())
+    assert sent[1]["body"] == routed.content and len(routed.content) > 50
+
+
+def test_a_lookup_without_a_host_header_is_answered(lookups_client: TestClient, study: str) -> None:
+    query = f"SELECT ?p ?o WHERE {{ <{study}> ?p ?o }}"
+    assert _through_app(lookups_client, query, headers=[])[0] == []  # HTTP/1.0: no Host to check, as in the app
+
+
+def test_anything_else_goes_through_the_framework(lookups_client: TestClient, study: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    query = f"SELECT ?p ?o WHERE {{ <{study}> ?p ?o }}"
+    for other in (_through_app(lookups_client, query, headers=[*JSON_REQUEST, (b"origin", b"https://example.org")]),
+                  _through_app(lookups_client, query, params={"default-graph-uri": study}),
+                  _through_app(lookups_client, query, method="POST"),
+                  _through_app(lookups_client, query, method="HEAD"),
+                  _through_app(lookups_client, f"{query} LIMIT 1"),
+                  _through_app(lookups_client, query.replace(" WHERE", " " * 20_000 + "WHERE"))):
         assert other == (["/sparql"], [])
+    settings = lookups_client.app.state.lskg.settings  # type: ignore[attr-defined]
+    monkeypatch.setattr(settings, "max_query_bytes", len(query) - 1)  # the route answers it: 413
+    assert _through_app(lookups_client, query) == (["/sparql"], [])
+
+
+@pytest.mark.parametrize("host", [b"evil.example/../x", b"a b", b"[::1", b"x:123456", b"-x"])
+def test_a_host_the_app_refuses_is_left_to_it(lookups_client: TestClient, study: str, host: bytes) -> None:
+    query = f"SELECT ?p ?o WHERE {{ <{study}> ?p ?o }}"
+    assert _through_app(lookups_client, query, headers=[(b"host", host)]) == (["/sparql"], [])
+
+
+@pytest.mark.parametrize("media_type", sorted({f.media_type for f in (*RESULT_FORMATS.values(),
+                                                                      *GRAPH_FORMATS.values())}))
+def test_an_answer_has_the_headers_starlette_would_write(media_type: str) -> None:
+    assert sparql.Answer(b"{}", media_type).raw_headers == \
+        Response(b"{}", media_type=media_type, headers={"Vary": "Accept"}).raw_headers
 
 
 def test_a_lookup_with_a_bad_host_is_still_refused(lookups_client: TestClient, study: str) -> None:
@@ -254,5 +297,19 @@ def test_the_handle_follows_a_rebuild_and_lets_go_of_the_old_generation(tmp_path
         _generation(root, "https://example.org/third")
         lookups.release_if_stale()  # idle: `current` moved, so the handle lets go
         assert lookups.opened.store is None
+    finally:
+        lookups.close()
+
+
+def test_a_text_the_engine_cannot_parse_goes_to_a_worker(tmp_path: Path) -> None:
+    """Should the engine refuse a text the recogniser took, a worker answers it (with the parser's message)."""
+    root = StoreDir(tmp_path / "store")
+    _generation(root, "https://example.org/first")
+    lookups = Lookups()
+    try:
+        key = (str(root.root), root.generation())
+        broken = QueryJob(text=f"SELECT ?o WHERE {{ <{S}> ?p ?o", results_format=("CSV", "text/csv"))
+        assert lookups.answer(key, broken, recognised=True) is None
+        assert lookups.answered == 0
     finally:
         lookups.close()
