@@ -270,9 +270,9 @@ def _params(kind: str, by_facet: Mapping[Facet, Sequence[str]]) -> dict[str, lis
     return {k: v for k, v in params.items() if v and k in declared}
 
 
-ASK_STUDIES = 100
-"""The most studies an answer lists (the newest first); the message gives how many match, and /studies pages
-through all of them."""
+ASK_ROWS = 100
+"""The most rows a studies or metrics answer lists (the newest studies; the metrics by name, highest value
+first). For studies the message gives how many match, and /studies pages through all of them."""
 
 
 def _run(store: Store, kind: str, params: Mapping[str, list[str]],
@@ -281,16 +281,16 @@ def _run(store: Store, kind: str, params: Mapping[str, list[str]],
     the rows of a "studies" answer), or its number of rows."""
     declared = queries.named_query(QUERY_OF_KIND[kind]).params
     bound: dict[str, Any] = {k: v if declared[k].many else v[0] for k, v in params.items()}
-    if kind == "studies":
-        bound["limit"] = ASK_STUDIES
+    if "limit" in declared:
+        bound["limit"] = ASK_ROWS
+    if kind == "metric" and metric is not None:
+        bound["metric"] = metric
     sparql = trim_prefixes(queries.prepare(QUERY_OF_KIND[kind], bound))
     rows = [{k: _text(v) for k, v in r.items()} for r in store.select(sparql)]
-    if kind == "metric" and metric is not None:
-        rows = [r for r in rows if fold(r.get("metric") or "") == fold(metric)]
     if kind == "count" and rows and rows[0].get("studies") == "0":
         rows = []
     size = int(rows[0].get("studies") or 0) if kind == "count" and rows else len(rows)
-    if kind == "studies" and size == ASK_STUDIES:
+    if kind == "studies" and size == ASK_ROWS:
         size = int(store.select("api_count", **params)[0]["studies"].value)
     return sparql, rows, size
 
@@ -365,6 +365,8 @@ def ask(store: Store, text: str) -> Answer:
     if kind == "studies" and size > len(rows):
         listed = f"the {len(rows)} newest of them are listed (all of them: /studies, or `lskg studies`)."
         message = (message[:-1] + "; " + listed) if relaxed else f"{size} {what} match {about}; {listed}"
+    elif kind == "metric" and len(rows) == ASK_ROWS:
+        message = message[:-1] + f"; the first {ASK_ROWS} are listed (by metric, highest value first), there may be more."
     if kind == "count" and rows:
         message = f"{rows[0].get('studies')} studies match {about}." if not relaxed else message
     columns = tuple(rows[0]) if rows else queries.named_query(QUERY_OF_KIND[kind]).columns

@@ -79,6 +79,16 @@ def test_words_not_understood_are_reported(ask_store) -> None:
 def test_metric_answer_carries_the_value(ask_store) -> None:
     answer = ask(ask_store, "what RMSE do LSTM studies report")
     assert [(r["metric"], float(r["value"] or 0)) for r in answer.rows] == [("RMSE", 2.1)]
+    assert 'VALUES $metric { "RMSE" }' in answer.sparql  # chosen in the query, before a page is cut
+
+
+def test_a_page_of_metrics_is_cut_after_the_metric_is_chosen(ask_store) -> None:
+    every = ask_store.select("api_ask_metrics")
+    ranked = [(r["metric"].value, -float(r["value"].value)) for r in every]
+    assert len(every) > 2 and ranked == sorted(ranked)
+    assert ask_store.select("api_ask_metrics", limit=2, offset=1) == every[1:3]
+    name = every[-1]["metric"].value
+    assert ask_store.select("api_ask_metrics", metric=name, limit=1) == [r for r in every if r["metric"].value == name][:1]
 
 
 def test_rainfall_question_is_about_data_not_types() -> None:
@@ -114,7 +124,7 @@ def test_a_long_studies_answer_lists_a_page_and_says_how_many_match(ask_store, m
     import lskg.kg.read as read
 
     whole = ask(ask_store, "which studies use GNSS data")
-    monkeypatch.setattr(read, "ASK_STUDIES", 2)
+    monkeypatch.setattr(read, "ASK_ROWS", 2)
     answer = ask(ask_store, "which studies use GNSS data")
     assert len(whole.rows) == 4 and answer.rows == whole.rows[:2]
     assert answer.message.startswith("4 studies match") and "the 2 newest" in answer.message
