@@ -1,7 +1,8 @@
 """Build-time aggregates: study counts computed once from the validated graph, read by the counting queries.
 
 Counting over every study is linear in the graph, so the counting named queries (``concept_study_counts``,
-``method_step_counts``, ``models_per_data_source``, ``graph_stats``) read a small graph of counts instead
+``method_step_counts``, ``models_per_data_source``, ``candidate_concepts``, ``graph_stats``) read a small graph of
+counts instead
 (``AGGREGATES_GRAPH``). Each ``Aggregate`` is an RDF Data Cube ``qb:DataSet`` (declared in
 ``ontology/lskg.ttl``) whose observations are the rows of its defining query, ``queries/aggregate_*.rq``: the scan
 the counting query ran before, kept in one place. ``build`` computes them over the staging store after validation
@@ -63,6 +64,9 @@ AGGREGATES = (
     Aggregate("dataFamilyStudies", "aggregate_data_family_studies",
               {"data": LSKG.countedConcept, "dataLabel": LSKG.countedLabel, "family": LSKG.pairedConcept,
                "familyLabel": LSKG.pairedLabel, "studies": LSKG.studyCount}),
+    Aggregate("candidateConcepts", "aggregate_candidate_concepts",
+              {"candidate": LSKG.countedConcept, "label": LSKG.countedLabel, "families": LSKG.familyLabels,
+               "studies": LSKG.studyCount}),
     Aggregate("graphStatistics", "aggregate_graph_statistics",
               {"studies": LSKG.studyCount, "methodReferences": LSKG.methodReferenceCount,
                "facts": LSKG.factCount, "evidence": LSKG.evidenceCount, "metrics": LSKG.metricCount,

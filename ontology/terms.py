@@ -67,7 +67,7 @@ LSKG_TERMS = frozenset({
     # build-time aggregates (qb:Observation dimensions and measures)
     "countedConcept", "countedLabel", "countedScheme", "pairedConcept", "pairedLabel", "position", "studyCount",
     "taskStudyCount", "stepStudyCount", "methodReferenceCount", "factCount", "evidenceCount", "metricCount",
-    "candidateCount",
+    "candidateCount", "familyLabels",
     # the study-level hierarchy closure and listing order (derived, in the aggregates graph)
     "usesModelUnder", "usesDataUnder", "targetsLandslideTypeUnder", "addressesTaskUnder", "usesMethodStepUnder",
     "studyOrder",

@@ -23,6 +23,7 @@ COUNTING = {  # counting query -> its aggregate's defining query
     "method_step_counts": "aggregate_method_step_studies",
     "models_per_data_source": "aggregate_data_family_studies",
     "graph_stats": "aggregate_graph_statistics",
+    "candidate_concepts": "aggregate_candidate_concepts",
 }
 EXTRA = [
     {"id": "cnn-insar", "title": "CNN detection of slow-moving landslides in InSAR velocity maps", "year": 2024,
