@@ -94,3 +94,21 @@ def test_listing_pages_are_slices_of_the_whole_listing(tiny_store) -> None:
     insar = concept_index().resolve("InSAR", facet="data").iri
     matching = tiny_store.select("api_studies", data=insar)
     assert 0 < len(matching) < len(whole) and tiny_store.select("api_studies", data=insar, limit=1) == matching[:1]
+
+
+def test_a_candidate_named_by_several_studies_is_one_row_per_family(settings, tmp_path) -> None:
+    """A candidate's label is restated in the graph of every study that names it; models_for_context still gives
+    one row per (family, model), counting each study once."""
+    import json
+
+    corpus = tmp_path / "candidates.jsonl"
+    text = ("{name}: a lightweight Transformer network for forecasting the displacement of a slow-moving landslide "
+            "from InSAR time series. {name} outperformed an LSTM.")
+    corpus.write_text("".join(json.dumps({"id": f"c{n}", "title": f"Study {n}", "year": 2020 + n,
+                                          "text": text.format(name="LiteTransNet")}) + "\n" for n in range(3)))
+    build([corpus], settings)
+    with StoreDir(settings.store).open_reader() as store:
+        rows = store.select("models_for_context", data=concept_index().resolve("InSAR", facet="data").iri)
+    pairs = [(r["family"].value, r["model"].value) for r in rows]
+    lite = [r for r in rows if r["modelLabel"].value == "LiteTransNet"]
+    assert len(pairs) == len(set(pairs)) and lite and all(int(r["studies"].value) == 3 for r in lite)
