@@ -7,7 +7,7 @@
 The store is what ``lskg build`` writes (the ontology, one named graph per study and the build-time aggregates with
 the study-level hierarchy closure and listing order, on disk, opened read-only as the API's workers open it),
 filled from ``lskg.gnn.synthetic`` (correlated facts, no extraction: seconds to build). A store built by an older
-lskg is rebuilt when its aggregates lack the closure (the hierarchy queries would answer nothing).
+lskg is rebuilt when its aggregates are not the version this lskg derives (``lskg.kg.aggregates.VERSION``).
 Each query runs with representative parameters (InSAR, slow-moving landslides, RNN, a study that exists, ...);
 p50 over ``--runs`` runs after one warm-up, in CPU seconds of the querying process (steady on a shared machine:
 a query runs in the calling thread) with the wall-clock p50 beside it. Budgets (issue 13): 50 ms for interactive queries, 200 ms for
@@ -66,12 +66,14 @@ def build_store(root: Path, n: int) -> None:
     print(f"built {n} synthetic studies into {root} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
-def has_closure(root: Path) -> bool:
-    """Whether the store's aggregates hold the study-level closure (a store built by an older lskg does not)."""
+def current(root: Path) -> bool:
+    """Whether the store's aggregates are the ones this lskg derives (a store built by an older lskg lacks the
+    study-level closure, or has the oldest-first order: the queries would answer otherwise)."""
+    from lskg.kg.aggregates import VERSION
     from lskg.kg.store import StoreDir
 
     with StoreDir(root).open_reader() as store:
-        return store.ask("graph_has_closure")
+        return [r["version"].value for r in store.select("graph_aggregates_version")] == [str(VERSION)]
 
 
 def parameters(store) -> dict:
@@ -165,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     from lskg.ontology.terms import sparql_prefixes
 
     root = args.store or Path(f"/tmp/lskg-bench-queries-{args.n}")
-    if not StoreDir(root).exists() or not has_closure(root):
+    if not StoreDir(root).exists() or not current(root):
         build_store(root, args.n)
     folder = StoreDir(root).current.resolve()
     store = EmbeddedStore(folder, read_only=True)

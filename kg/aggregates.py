@@ -34,7 +34,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from lskg.kg.store import Store
-from lskg.ontology.terms import AGGREGATE, AGGREGATES_GRAPH, LSKG, QB, XSD
+from lskg.ontology.terms import AGGREGATE, AGGREGATES_GRAPH, DCTERMS, LSKG, QB, XSD
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,12 @@ AGGREGATES = (
 )
 
 
+VERSION = 2
+"""What this lskg writes in the aggregates graph, recorded there (``dcterms:hasVersion`` of the graph's IRI) so
+that reading a graph an older lskg derived says so instead of answering wrongly. Bump it whenever what the graph
+holds changes: 1, the study-level closure and listing order (2026-12-01, detected then by their absence); 2, the
+newest-first listing order and the candidate-concept data set (2026-12-02)."""
+
 CLOSURE_QUERY = "aggregate_study_closure"
 """The defining query of the study-level hierarchy closure (columns: study, closure property, concept)."""
 ORDER_QUERY = "aggregate_study_order"
@@ -83,8 +89,8 @@ ORDER_QUERY = "aggregate_study_order"
 def aggregate_triples(store: Store) -> list[Triple]:
     """The aggregates graph's triples, computed over ``store`` (which may hold an older aggregates graph: the
     defining queries read only studies and concepts): the observations of every ``Aggregate``, the hierarchy
-    closure and the listing order."""
-    triples = []
+    closure, the listing order and the ``VERSION`` that wrote them."""
+    triples = [Triple(AGGREGATES_GRAPH, DCTERMS.hasVersion, Literal(str(VERSION), datatype=XSD.integer))]
     for aggregate in AGGREGATES:
         for n, row in enumerate(store.select(aggregate.query)):
             observation = AGGREGATE[f"{aggregate.name}/{n}"]  # a qb:Observation by the domain of qb:dataSet

@@ -20,7 +20,7 @@ from pyoxigraph import Literal, NamedNode
 
 from lskg.errors import StoreError, UnknownConceptError
 from lskg.facets import CONTEXT_FACETS, FACET_INFO
-from lskg.kg import queries
+from lskg.kg import aggregates, queries
 from lskg.kg.ask import AnswerKind, Question, read_question
 from lskg.kg.store import Store
 from lskg.ontology import Concept, ConceptIndex, concept_index
@@ -149,11 +149,15 @@ def concept_counts(store: Store) -> dict[str, int]:
 
 def stats(store: Store, counts: Mapping[str, int] | None = None) -> GraphStats:
     rows = store.select("graph_stats")
-    if not rows or (int(rows[0]["studies"].value) and not store.ask("graph_has_closure")):
-        missing = "aggregates" if not rows else "study-level closure and listing order"
-        raise StoreError(f"this graph has no build-time {missing} (it was built by an older lskg), so its counts "
-                         "and context queries cannot be read", hint="rebuild it with `lskg build`, or run `lskg add` "
-                         "once, which recomputes them")
+    hint = "rebuild it with `lskg build`, or run `lskg add` once, which recomputes them"
+    if not rows:
+        raise StoreError("this graph has no build-time aggregates (it was built by an older lskg), so its counts "
+                         "and context queries cannot be read", hint=hint)
+    written = [r["version"].value for r in store.select("graph_aggregates_version")]
+    if written != [str(aggregates.VERSION)]:
+        raise StoreError(f"this graph's build-time aggregates were derived by another lskg (version "
+                         f"{', '.join(written) or 'none'}; this lskg reads version {aggregates.VERSION}), so its "
+                         "counts, listing order and context queries cannot be trusted", hint=hint)
     row = rows[0]
     counts = concept_counts(store) if counts is None else counts
     index = concept_index()

@@ -11,7 +11,7 @@ import pytest
 from lskg.build import build, ingest
 from lskg.errors import StoreError
 from lskg.kg import read
-from lskg.kg.aggregates import AGGREGATES
+from lskg.kg.aggregates import AGGREGATES, refresh
 from lskg.kg.queries import named_query
 from lskg.kg.store import StoreDir, open_store
 from lskg.ontology.terms import AGGREGATES_GRAPH, sparql_prefixes
@@ -83,16 +83,24 @@ def test_counting_queries_read_nothing_but_the_aggregates(settings, tiny_corpus)
         assert "lskg build" in (caught.value.hint or "")
 
 
-def test_a_graph_built_before_the_closure_says_so(settings, tiny_corpus) -> None:
-    """A graph whose aggregates lack the study-level closure and listing order (built by an older lskg) would
-    answer every context query with nothing: reading its statistics says why and how to fix it."""
+@pytest.mark.parametrize("older", ["", '"1"^^xsd:integer'], ids=["before-versions", "version-1"])
+def test_a_graph_an_older_lskg_derived_says_so(settings, tiny_corpus, older: str) -> None:
+    """A graph whose aggregates an older lskg derived (before the study-level closure: no version; before the
+    newest-first order and the candidate data set: version 1) would answer the context queries wrongly: reading its
+    statistics says why and how to fix it, and an add fixes it."""
     build([tiny_corpus], settings)
     with StoreDir(settings.store).update() as store:
-        store.update(sparql_prefixes() + "DELETE WHERE { GRAPH graph:aggregates { ?study lskg:studyOrder ?n } }")
+        store.update(sparql_prefixes() + "DELETE WHERE { GRAPH graph:aggregates { graph:aggregates dcterms:hasVersion ?v } }"
+                     + (f" ; INSERT DATA {{ GRAPH graph:aggregates {{ graph:aggregates dcterms:hasVersion {older} }} }}"
+                        if older else ""))
     with StoreDir(settings.store).open_reader() as store:
-        with pytest.raises(StoreError, match="no build-time study-level closure") as caught:
+        with pytest.raises(StoreError, match=f"derived by another lskg \\(version {'1' if older else 'none'};") as caught:
             read.stats(store)
         assert "lskg add" in (caught.value.hint or "")
+    with StoreDir(settings.store).update() as store:
+        refresh(store)
+    with StoreDir(settings.store).open_reader() as store:
+        assert read.stats(store).studies == 4
 
 
 def test_counts_keep_the_order_of_their_defining_query(settings, tiny_corpus) -> None:
