@@ -25,7 +25,7 @@ from lskg import __version__
 from lskg.api import errors
 from lskg.api.deps import AppState
 from lskg.api.routes import ask, concepts, health, ontology, pages, recommend, sparql, store, studies
-from lskg.api.routes.sparql import HOST
+from lskg.api.routes.sparql import host_refused
 from lskg.errors import ConfigError
 from lskg.settings import Settings
 
@@ -95,8 +95,7 @@ class CheckedHost:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            host = next((value for name, value in scope["headers"] if name == b"host"), None)
-            if host is not None and not HOST.fullmatch(host.decode("latin-1")):
+            if host_refused(next((value for name, value in scope["headers"] if name == b"host"), None)):
                 response = PlainTextResponse("the Host header must be a hostname or an address, with an optional "
                                              "port\n", status_code=400)
                 await response(scope, receive, send)

@@ -69,11 +69,11 @@ def build_store(root: Path, n: int) -> None:
 def current(root: Path) -> bool:
     """Whether the store's aggregates are the ones this lskg derives (a store built by an older lskg lacks the
     study-level closure, or has the oldest-first order: the queries would answer otherwise)."""
-    from lskg.kg.aggregates import VERSION
+    from lskg.kg.aggregates import VERSION, written_versions
     from lskg.kg.store import StoreDir
 
     with StoreDir(root).open_reader() as store:
-        return [r["version"].value for r in store.select("graph_aggregates_version")] == [str(VERSION)]
+        return written_versions(store) == [str(VERSION)]
 
 
 def parameters(store) -> dict:

@@ -153,7 +153,7 @@ def stats(store: Store, counts: Mapping[str, int] | None = None) -> GraphStats:
     if not rows:
         raise StoreError("this graph has no build-time aggregates (it was built by an older lskg), so its counts "
                          "and context queries cannot be read", hint=hint)
-    written = [r["version"].value for r in store.select("graph_aggregates_version")]
+    written = aggregates.written_versions(store)
     if written != [str(aggregates.VERSION)]:
         raise StoreError(f"this graph's build-time aggregates were derived by another lskg (version "
                          f"{', '.join(written) or 'none'}; this lskg reads version {aggregates.VERSION}), so its "

@@ -111,6 +111,11 @@ HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za
 """A Host header this server accepts: a hostname, an IPv4 address or a bracketed IPv6 address, and a port."""
 
 
+def host_refused(host: bytes | None) -> bool:
+    """Whether the app refuses a request with this Host header (None: no header, as HTTP/1.0 may send)."""
+    return host is not None and not HOST.fullmatch(host.decode("latin-1"))
+
+
 def public_base(request: Request) -> str:
     """The server's own URL (no trailing slash): the configured ``base_url``, else from the Host header, which
     the app has already checked against ``HOST`` (see ``lskg.api.app``)."""
@@ -225,7 +230,7 @@ class LookupShortcut:
                 accept = value
             elif name == b"origin":
                 return False
-        if host is not None and not HOST.fullmatch(host.decode("latin-1")):
+        if host_refused(host):
             return False
         params = _Params(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
         queries = params.all("query")
