@@ -114,12 +114,14 @@ class Vocabulary:
         if key in self._part_cache:
             return self._part_cache[key]
         common: set[str] | None = None
+        labels = 0
         for label_key, families in self.model_parts.items():
             if label_key in self.name_labels and len(label_key) > len(key) and (label_key.startswith(key) or (len(key) >= 5 and label_key.endswith(key))):
                 common = set(families) if common is None else common & set(families)
+                labels += 1
         # the families every label starting (or ending) with this part agrees on: "trans" -> Transformer
-        # even though TransUNet is also a CNN
-        result = tuple(sorted(common or ()))
+        # even though TransUNet is also a CNN; one label is no pattern ("light" is only LightGBM's start)
+        result = tuple(sorted(common or ())) if labels >= 2 else ()
         self._part_cache[key] = result
         return result
 

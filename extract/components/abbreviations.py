@@ -4,7 +4,9 @@ convolutional network (TCN)") resolve later bare uses of the acronym to the conc
 The long form is found with the Schwartz-Hearst rule (the acronym's letters, in order, start words of the text
 before the parenthesis). If the long form is exactly a concept mention, the acronym is an alias of that concept;
 if the long form ends in a concept mention but adds modifiers ("attention-based residual network (ARN)"), the
-acronym names a new architecture, recorded as a candidate under that concept's families.
+acronym names a new architecture, recorded as a candidate under that concept's families. An acronym the text
+defines as something else ("acoustic emission (AE)", "Alpha Evolution (AE)") is not read as the concept the same
+letters label elsewhere (autoencoder).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class AbbreviationResolver:
         tokens = token_table(doc)
         texts, n = tokens.text, len(tokens)
         defined: dict[str, list[Mention]] = {}
+        long_forms: dict[str, str] = {}
         for i in (i for i, text in enumerate(texts) if text == "("):
             if i + 2 >= n or texts[i + 2] != ")":
                 continue
@@ -71,6 +74,7 @@ class AbbreviationResolver:
             if offset is None:
                 continue
             long_start = window_start + offset
+            long_forms.setdefault(acronym, tokens.span_text(long_start, i))
             ending = [m for m in found if m.end == i and m.start >= long_start]
             if not ending:
                 continue
@@ -85,6 +89,8 @@ class AbbreviationResolver:
                                                     candidate=True, broader=(m.concept,),
                                                     cues=[f"acronym-of:{tokens.span_text(long_start, i)}"])]
                         break
+        if long_forms:
+            found[:] = [m for m in found if not _redefined(m, texts, long_forms, defined)]
         if not defined:
             return doc
         doc._.lskg_abbreviations = {k: [m.concept for m in v] for k, v in defined.items()}
@@ -103,6 +109,23 @@ class AbbreviationResolver:
                                      min(m.confidence, ALIAS_CONFIDENCE) if not m.candidate else m.confidence,
                                      NAME, candidate=m.candidate, broader=m.broader, cues=[f"acronym:{key}"]))
         return doc
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in re.findall(r"[a-z]{4,}", text.lower())}
+
+
+def _redefined(m: Mention, texts: list[str], long_forms: dict[str, str], defined: dict[str, list[Mention]]) -> bool:
+    """A one-token mention of an acronym the text defines as something else: "acoustic emission (AE)" makes "AE"
+    no autoencoder. The text's own definition wins unless it names the mention's concept (a mention of it ends the
+    long form) or shares a word stem with its label ("convolutional neural nets (CNN)")."""
+    if m.end - m.start != 1 or m.candidate:
+        return False
+    text = texts[m.start]
+    key = text if text in long_forms else text[:-1] if text[:-1] in long_forms else None
+    if key is None or any(d.concept == m.concept for d in defined.get(key, ())):
+        return False
+    return not _stems(long_forms[key]) & _stems(m.label)
 
 
 @Language.factory(FACTORY)

@@ -8,7 +8,7 @@ Generated from the ontology's labels, not from lists of concepts:
   -if, -ation/-ion -> stem, -ing/-ment -> stem);
 * a landslide-type label "<trigger>-induced/-triggered landslide" also matches "landslides/slope failures
   triggered by the 2018 Iburi earthquake", "debris flows set off by rain" and, in a sentence about landslides,
-  "rainfall thresholds";
+  "rainfall thresholds", "precipitation as trigger" and "rainfall-induced" with no head noun after it;
 * a data label "distance to <object>" also matches its object as an item of a list after one "distance(s)
   to/from" or "proximity to": "distances to the river and to the road".
 
@@ -50,7 +50,14 @@ pixel"."""
 AUXILIARIES = frozenset({"is", "are", "was", "were", "be", "been", "being", "then", "also", "automatically",
                          "accurately", "successfully", "first"})
 TRIGGER_LABEL = re.compile(r"^(?P<trigger>.+?)[- ](?:induced|triggered) landslide$", re.IGNORECASE)
-TRIGGER_VERB = re.compile(r"^(?:induced|triggered|caused|initiated|activated|reactivated)$", re.IGNORECASE)
+TRIGGER_VERB = re.compile(r"^(?:induced|triggered|caused|initiated|activated|reactivated|produced|provoked|generated)$",
+                          re.IGNORECASE)
+TRIGGER_NOUN = frozenset({"trigger", "triggers"})
+"""A trigger word before "as (the main) trigger" in a sentence about landslides ("precipitation as trigger for
+shallow landslides") names the trigger."""
+HYPHEN_TRIGGER = frozenset({"induced", "triggered"})
+"""A trigger word before "-induced"/"-triggered" in a sentence about landslides names the trigger even where no
+head noun follows ("in two scenes, one earthquake-induced and one rainfall-induced")."""
 PHRASAL_TRIGGER = frozenset({("set", "off"), ("sets", "off"), ("brought", "on")})
 """Two-word trigger verbs before "by" ("debris flows set off by rain")."""
 FAILURE_WORD = re.compile(r"^(?:landslid\w*|slides?|failures?|slumps?|collapses?|instability|instabilities|"
@@ -491,6 +498,10 @@ class ParaphraseMatcher(VocabularyComponent):
                         starts.append((i, i + 1, 6))
                     elif lower[i + 1] in THRESHOLD and has_failure:
                         starts.append((i, i, 1))
+                    elif has_failure and lower[i] == "as" and TRIGGER_NOUN.intersection(lower[i + 1:i + 4]):
+                        starts.append((max(s, i - 3), max(s, i - 3), i - max(s, i - 3)))
+                    elif has_failure and i > s and texts[i] in {"-", "\u2010"} and lower[i + 1] in HYPHEN_TRIGGER:
+                        starts.append((i - 1, i - 1, 1))
             for i, start, span in starts:
                 tail = keys[start:min(e, start + span)]
                 if all(k in tail for k in p.objects):

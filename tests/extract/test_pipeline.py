@@ -51,6 +51,41 @@ def test_abbreviation_defined_in_text_resolves_later_use(read, index) -> None:
     assert ("model", index.resolve("TCN", "model").pref_label) in doc_facts
 
 
+@pytest.mark.parametrize("text", [
+    "Acoustic emission (AE) sensors recorded AE activity; the AE signals were classified by machine learning.",
+    "The slope model was tuned with the Alpha Evolution (AE) algorithm, and AE converged in ten steps.",
+])
+def test_acronym_the_text_defines_as_something_else_is_not_that_concept(read, text: str) -> None:
+    assert ("model", "autoencoder") not in read(text)
+
+
+@pytest.mark.parametrize("text, label", [
+    ("An autoencoder (AE) compresses the image patches; the AE is then fine-tuned.", "autoencoder"),
+    ("Convolutional Neural Nets (CNN) map the landslides; the CNN is trained on patches.",
+     "convolutional neural network"),
+])
+def test_acronym_defined_as_its_own_concept_stays(read, text: str, label: str) -> None:
+    assert ("model", label) in read(text)
+
+
+@pytest.mark.parametrize("name, family", [
+    ("deep neural network (DNN)", "multilayer perceptron"),
+    ("physics-informed neural network", "multilayer perceptron"),
+    ("LSTNet", "convolutional neural network"),
+    ("LSTNet", "recurrent neural network"),
+    ("YOLOv11", "convolutional neural network"),
+    ("ChatGLM2", "Transformer"),
+    ("ALBERT", "Transformer"),
+    ("Linformer", "Transformer"),
+])
+def test_architecture_names_of_real_abstracts_sit_in_the_hierarchy(extractor, index, name: str, family: str) -> None:
+    study = Study(id="n", title="", abstract=f"A {name} is trained for landslide susceptibility mapping.")
+    (facts,) = extractor.run([Document.of_record(study)])
+    above = {index.label(c) for fact in facts.facts if fact.facet == "model" and not fact.candidate
+             for c in {fact.concept, *index.ancestors(fact.concept)}}
+    assert family in above
+
+
 def test_user_defined_acronym_of_a_modified_concept_is_a_candidate(extractor) -> None:
     doc = extractor.read("We build a multi-branch residual network (MBRN) and train the MBRN on landslides.")
     later = [m for m in doc._.lskg_mentions if doc[m.start:m.end].text == "MBRN"]
@@ -63,6 +98,7 @@ def test_user_defined_acronym_of_a_modified_concept_is_a_candidate(extractor) ->
     ("L-Unet", {"CNN"}),
     ("LSTM-TCN", {"RNN", "CNN"}),
     ("CNN-BiGRU", {"CNN", "RNN"}),
+    ("LightDet-UNet", {"CNN"}),  # "Light" starts one label only (LightGBM): no pattern, no classical-ML family
 ])
 def test_candidate_architectures_get_families_from_parts(extractor, index, name: str, families: set[str]) -> None:
     study = Study(id="c", title="", abstract=f"We propose {name} for landslide displacement prediction.")
