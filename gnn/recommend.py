@@ -27,6 +27,7 @@ from typing import TypedDict
 
 import numpy as np
 
+from lskg.gnn.evaluate import Z90
 from lskg.gnn.snapshot import CONTEXT_FACETS, Snapshot, short_title
 from lskg.gnn.train import Trained
 from lskg.records import (
@@ -186,18 +187,43 @@ def recommend(trained: Trained, context: Mapping[Facet, Sequence[ConceptRef]], *
         score = (y.sum(0) + 1.0) / (len(y) + 2.0)
         std = np.sqrt(score * (1 - score))
     matches = [(facet, c, part_matches(snap, facet, c)) for facet in CONTEXT_FACETS for c in sorted(ctx[facet])]
+    calibration = trained.artifact.metrics.get("calibration")
     ranked: dict[str, tuple[RankedModel, ...]] = {}
     for level in ("family", "architecture"):
         cand = snap.level_indices(level)
         order = cand[np.lexsort((cand, -score[cand]))][:top]
-        ranked[level] = tuple(_item(snap, matches, int(m), float(score[m]), float(std[m]), ev.basis) for m in order)
+        scale = (calibration or {}).get(level, {}).get("interval_scale") if ev.basis != "none" else None
+        ranked[level] = tuple(_item(snap, matches, int(m), float(score[m]), float(std[m]), ev.basis, scale)
+                              for m in order)
     return Recommendation(
         RecommendationContext(**{f: tuple(context.get(f, ())) for f in CONTEXT_FACETS}),
-        trained.artifact.recommender, trained.artifact.model_version, ev, ranked["family"], ranked["architecture"])
+        trained.artifact.recommender, trained.artifact.model_version, ev, ranked["family"], ranked["architecture"],
+        intervals_note(calibration, ev.basis))
+
+
+def intervals_note(calibration: Mapping | None, basis: Basis) -> str:
+    """One sentence on the 90 % intervals of an answer: the factor that widened them and the held-out coverage it
+    bought, or why there are none."""
+    if basis == "none":
+        return "No interval: no study supports the context."
+    if not calibration:
+        return ("No interval: the recommender was trained without a held-out check (too few dated studies for a "
+                "temporal split); the +/- is its own spread, not calibrated.")
+    parts = []
+    for level, name in (("family", "families"), ("architecture", "architectures")):
+        c = calibration.get(level) or {}
+        if c.get("interval_scale") is None:
+            parts.append(f"none for {name} (the recommender reports no spread there to widen)")
+        else:
+            parts.append(f"{name} x{c['interval_scale']:.2f}, which covered "
+                         f"{c['scaled_interval_coverage']:.0%} there")
+    return (f"90 % intervals: score +/- 1.645 x its spread, widened by a factor measured on held-out studies (the "
+            f"recommender fitted on the {calibration['train']} studies up to {calibration['split_year']}, the factor "
+            f"on half of the {calibration['test']} later ones, checked on the other half): {'; '.join(parts)}.")
 
 
 def _item(snap: Snapshot, matches: list[tuple[Facet, int, PartMatches]], m: int, score: float, std: float,
-          basis: Basis) -> RankedModel:
+          basis: Basis, scale: float | None = None) -> RankedModel:
     table = snap.model
     uses = (snap.incidence[:, snap.columns[("model", m)]] > 0) & snap.usable()
     weight = np.zeros(len(snap))
@@ -220,5 +246,8 @@ def _item(snap: Snapshot, matches: list[tuple[Facet, int, PartMatches]], m: int,
         paths.append(f"{table.labels[m]} is a kind of {table.labels[f]}")
     candidates = np.flatnonzero(uses & (weight > 0))
     ranked = sorted(candidates.tolist(), key=lambda n: (-weight[n], -(snap.studies[n].year or 0), n))[:SUPPORT]
+    half = None if scale is None else Z90 * scale * std
+    interval = None if half is None else (round(max(0.0, score - half), 6), round(min(1.0, score + half), 6))
     return RankedModel(table.iris[m], table.labels[m], round(score, 6), round(std, 6),
-                       tuple(_study(snap, n, matches=matched[n]) for n in ranked), tuple(paths), basis != "none")
+                       tuple(_study(snap, n, matches=matched[n]) for n in ranked), tuple(paths), basis != "none",
+                       interval)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from lskg.gnn import artifacts
@@ -77,6 +77,28 @@ def select(snap: Snapshot, *, seeds: int = 5, split_year: int | None = None,
     return ev.public(report)
 
 
+def held_out_calibration(snap: Snapshot, name: str, options: dict[str, Any], *, seed: int = 0,
+                         split_year: int | None = None, progress: Progress | None = None) -> dict[str, Any] | None:
+    """How far to trust the recommender's +/- once deployed: fitted on the studies up to the temporal split year
+    and scored on the later ones (``evaluate.calibration``), per level. ``interval_scale`` is the factor that
+    widens ``score +/- 1.645 std`` to cover 90 % of one half of the held-out studies, ``scaled_interval_coverage``
+    what the widened interval covered on the other half; the service widens its intervals by it. None when the
+    graph has too few dated studies for a split."""
+    from lskg.gnn import evaluate as ev
+
+    try:
+        split = ev.temporal_split(snap, split_year)
+    except ValueError:
+        return None
+    if len(split.test) < MIN_TEST or len(split.train) < MIN_TRAIN:
+        return None
+    scores, _ = ev.run_split(snap, [name], lambda _: split, [seed], {name: options},
+                             progress=None if progress is None else
+                             (lambda stage, done, total: progress("calibrating", done, total)))
+    return {"split_year": split.year, "train": len(split.train), "test": len(split.test),
+            **{level: asdict(scores.levels[level].recommenders[name].calibration) for level in scores.levels}}
+
+
 def train_for_store(store: Store, settings: Settings, progress: Progress | None = None, *,
                     recommender: str = "auto", seeds: int = 3, split_year: int | None = None) -> Trained:
     """Train the recommender for a store's graph outside any request and save it next to the store: what
@@ -115,6 +137,8 @@ def train(snap: Snapshot, settings: Settings, *, recommender: str = "auto", seed
         metrics = {"default": {"recommender": chosen, "reason": "it is the one configured (`lskg train` evaluates them all "
                                                            "and keeps a graph model only if it wins)"}}
     options = {n: DEPLOYED.get(n, {}) for n in dict.fromkeys((chosen, gap_scorer))}
+    metrics["calibration"] = held_out_calibration(snap, chosen, options[chosen], seed=settings.seed,
+                                                  split_year=split_year, progress=progress)
     fitted = {}
     train_idx = artifacts.training_studies(snap)
     for name in options:

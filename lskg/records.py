@@ -223,6 +223,10 @@ class RankedModel:
     """The basis of the score in words: per part, how many studies link it to this model; the hierarchy."""
     confident: bool
     """False when no study supports the context (the score is then the model's overall share)."""
+    interval: tuple[float, float] | None = None
+    """A 90 % interval of the score: ``score +/- 1.645 uncertainty`` widened by the factor that made it cover 90 %
+    of held-out studies when the recommender was trained (``Recommendation.intervals`` says how far); None when
+    no factor could be measured (too few dated studies, or no uncertainty) or no study supports the context."""
 
 
 @dataclass(frozen=True)
@@ -244,6 +248,8 @@ class Recommendation:
     evidence: RecommendationEvidence
     families: tuple[RankedModel, ...]
     architectures: tuple[RankedModel, ...]
+    intervals: str = ""
+    """How the intervals were calibrated, in words (or why there are none)."""
 
     @property
     def summary(self) -> str:

@@ -105,14 +105,17 @@ def _print_recommendation(result: Recommendation) -> None:
             out.print(f"  [{s.relation}] {s.short_title} ({s.year or 'n.d.'})", markup=False)
     for title, items in (("families", result.families), ("architectures", result.architectures)):
         table = Table(title=title, show_lines=False)
-        for col in ("#", "concept", "score", "+/-", "evidence"):
+        for col in ("#", "concept", "score", "90 % interval", "evidence"):
             table.add_column(col)
         for n, item in enumerate(items, 1):
             studies = "; ".join(f"{short_title(s.title, 60)} ({s.year or 'n.d.'})" for s in item.support[:2])
             score = f"{item.score:.3f}" if item.confident else f"({item.score:.3f} overall)"
-            table.add_row(str(n), item.label, score, f"{item.uncertainty:.3f}",
+            interval = (f"{item.interval[0]:.3f}-{item.interval[1]:.3f}" if item.interval
+                        else f"+/- {item.uncertainty:.3f} (uncalibrated)")
+            table.add_row(str(n), item.label, score, interval,
                           "\n".join([*item.paths[:3], studies] if studies else item.paths[:3]))
         out.print(table)
+    out.print(result.intervals, markup=False)
 
 
 @app.command()

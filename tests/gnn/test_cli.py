@@ -45,8 +45,11 @@ def test_cli_train_recommend_gaps_table(disk_store, tmp_path):
     assert [p["label"] for p in parts] == ["InSAR time series", "slow-moving landslide", "displacement prediction"]
     assert parts[0]["supporting"][0]["title"] and parts[0]["supporting"][0]["relation"] in ("exact", "narrower",
                                                                                              "broader")
+    lo, hi = out["families"][0]["interval"]
+    assert lo <= out["families"][0]["score"] <= hi and out["intervals"].startswith("90 % intervals")
     text = invoke("recommend", "--store", s, "--data", "InSAR time series", "--landslide-type", "slow-moving").stdout
     assert "families" in text and out["recommender"] in text
+    assert "90 % interval" in text and "widened by a factor measured on held-out studies" in " ".join(text.split())
     # the evidence: per part the studies at the asked, narrower and broader concepts, and a few titles
     assert f"InSAR time series: {parts[0]['exact']} studies at it, {parts[0]['narrower']} at a narrower" in text
     assert f"[{parts[0]['supporting'][0]['relation']}] {parts[0]['supporting'][0]['short_title'][:30]}" in text

@@ -86,6 +86,35 @@ def test_recommend_returns_a_record_with_its_evidence(ready, gnn_settings):
     assert encoded["evidence"]["parts"][0]["label"] == "InSAR time series"
 
 
+def test_intervals_are_widened_by_the_held_out_factor_measured_at_training(ready, gnn_settings):
+    """Training measures on a temporal split how much the recommender's +/- must widen to cover 90 % of held-out
+    studies; each answer's interval is score +/- 1.645 x spread x that factor, and the answer says so."""
+    calibration = json.loads((artifacts.artifact_path(gnn_settings) / "metrics.json").read_text())["calibration"]
+    assert calibration["test"] >= 5 and calibration["train"] >= 10
+    scale = calibration["family"]["interval_scale"]
+    assert scale > 0 and 0.0 <= calibration["family"]["scaled_interval_coverage"] <= 1.0
+    result = service.recommend(ready, gnn_settings, data=["InSAR time series"], landslide_type=["slow-moving"],
+                               task=["displacement prediction"], top=3)
+    for item in result.families:
+        lo, hi = item.interval
+        assert lo <= item.score <= hi
+        assert hi - lo == pytest.approx(min(1.0, item.score + 1.645 * scale * item.uncertainty)
+                                        - max(0.0, item.score - 1.645 * scale * item.uncertainty), abs=1e-5)
+    assert f"x{scale:.2f}" in result.intervals and "held-out" in result.intervals
+
+
+def test_without_a_held_out_check_there_is_no_interval(gnn_settings):
+    undated = make_store(30, seed=3)
+    year = "<http://purl.org/spar/fabio/hasPublicationYear>"
+    undated.update(f"DELETE WHERE {{ ?s {year} ?y }}; DELETE WHERE {{ GRAPH ?g {{ ?s {year} ?y }} }}")
+    snap = Snapshot.from_store(undated)
+    assert all(s.year is None for s in snap.studies)
+    train(snap, gnn_settings, recommender="cooccurrence")
+    result = service.recommend(undated, gnn_settings, data=["InSAR"], top=2)
+    assert all(item.interval is None for item in result.families)
+    assert result.intervals.startswith("No interval: the recommender was trained without a held-out check")
+
+
 def test_summary_says_when_no_study_combines_the_parts(ready, gnn_settings):
     snap = service.snapshot(ready, gnn_settings)
     stated = snap.stated("landslide_type")
