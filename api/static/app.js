@@ -205,10 +205,23 @@ function rankedList(title, items) {
     list.append(el("li", {class: "recommendation"},
       el("strong", {text: item.label}), " ", score,
       el("span", {class: "muted", text: ` score ${item.score.toFixed(3)}` +
-        (item.uncertainty !== null && item.uncertainty !== undefined ? ` ± ${item.uncertainty.toFixed(3)}` : "")}),
+        (item.interval ? ` (90 % interval ${item.interval[0].toFixed(3)}–${item.interval[1].toFixed(3)})`
+         : item.uncertainty !== null && item.uncertainty !== undefined ? ` ± ${item.uncertainty.toFixed(3)}` : "")}),
       why, support));
   }
   return el("div", {}, el("h3", {text: title}), list);
+}
+
+function evidenceOf(evidence) {
+  // what the ranking rests on: the plain summary, then per part of the context the studies at the asked
+  // concept, at narrower ones and at the nearest broader one (which), as the CLI prints them
+  const parts = el("ul", {class: "evidence-parts"}, ...evidence.parts.map((p) => {
+    const narrower = p.narrower ? ` (${p.narrower_concepts.join(", ")})` : "";
+    const broader = p.broader ? ` (${p.broader_concepts.join(" / ")})` : "";
+    return el("li", {text: `${p.label}: ${p.exact} studies at it, ${p.narrower} at a narrower concept${narrower}, ` +
+                           `${p.broader} at a broader one${broader}`});
+  }));
+  return el("div", {class: "rec-evidence"}, el("p", {class: "evidence-summary", text: evidence.summary}), parts);
 }
 
 async function recommend(event) {
@@ -227,8 +240,10 @@ async function recommend(event) {
   try {
     const r = await getTrained("/recommend?" + params.toString(), "recommend-status");
     status("recommend-status", `${r.recommender} (model ${r.model_version})`);
-    $("recommendations").replaceChildren(rankedList("Model families", r.families),
-                                         rankedList("Architectures", r.architectures));
+    $("recommendations").replaceChildren(evidenceOf(r.evidence),
+                                         rankedList("Model families", r.families),
+                                         rankedList("Architectures", r.architectures),
+                                         el("p", {class: "muted", text: r.intervals}));
   } catch (err) {
     $("recommendations").replaceChildren();
     status("recommend-status", err.message, true);

@@ -97,6 +97,9 @@ def test_recommendation_form(page, artifacts: Path) -> None:
     page.screenshot(path=str(artifacts / "05-recommend.png"), full_page=True)
     assert not page.inner_text("#recommend-status").startswith("503")
     assert page.locator("li.recommendation").count() >= 1
+    # what the ranking rests on, as the API says it: the summary, and the studies per part of the context
+    assert page.inner_text(".evidence-summary").strip()
+    assert page.inner_text(".evidence-parts li").startswith("InSAR: ")
 
 
 def test_gap_map(page, artifacts: Path) -> None:
