@@ -54,6 +54,11 @@ class Trained:
             text += f", because {default['reason']}"
         if gap.get("method"):
             text += f"; gaps scored by {gap['method']} ({gap.get('reason', '')})"
+        calibration = self.artifact.metrics.get("calibration") or {}
+        scale = (calibration.get("family") or {}).get("interval_scale")
+        if scale is not None:
+            text += (f"; its family intervals are widened x{scale:.2f} to cover 90 %, as measured on the studies "
+                     f"after {calibration['split_year']}")
         return text + "."
 
 

@@ -180,6 +180,8 @@ def test_train_for_store_trains_outside_requests(tmp_path):
     calls = []
     model = train_for_store(store, settings, lambda stage, done, total: calls.append(stage),
                             recommender="cooccurrence")
-    assert calls and "reading the graph" in calls
+    assert calls and "reading the graph" in calls and "calibrating" in calls
     assert model.sentence.startswith("Recommender: cooccurrence")
+    scale = model.artifact.metrics["calibration"]["family"]["interval_scale"]
+    assert f"its family intervals are widened x{scale:.2f} to cover 90 %" in model.sentence
     assert service.ready(store, settings) is not None
