@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
@@ -95,17 +96,32 @@ def aggregate_triples(store: Store) -> list[Triple]:
     """The aggregates graph's triples, computed over ``store`` (which may hold an older aggregates graph: the
     defining queries read only studies and concepts): the observations of every ``Aggregate``, the hierarchy
     closure, the listing order and the ``VERSION`` that wrote them."""
-    triples = [Triple(AGGREGATES_GRAPH, DCTERMS.hasVersion, Literal(str(VERSION), datatype=XSD.integer))]
-    for aggregate in AGGREGATES:
-        for n, row in enumerate(store.select(aggregate.query)):
-            observation = AGGREGATE[f"{aggregate.name}/{n}"]  # a qb:Observation by the domain of qb:dataSet
-            triples += [Triple(observation, QB.dataSet, aggregate.dataset),
-                        Triple(observation, LSKG.position, Literal(str(n), datatype=XSD.integer))]
-            triples += [Triple(observation, prop, row[column]) for column, prop in aggregate.components.items()
-                        if row[column] is not None]
-    triples += [Triple(row["study"], row["closure"], row["concept"]) for row in store.select(CLOSURE_QUERY)]
-    triples += [Triple(study, LSKG.studyOrder, Literal(str(n), datatype=XSD.integer))
-                for n, study in enumerate(listing_order(store))]
+    # the defining queries are independent reads, which the store may run on its cores: the closure, the largest,
+    # first, so that the others fill the second core
+    work = [partial(_closure, store), partial(_order, store), *[partial(_observations, store, a) for a in AGGREGATES]]
+    closure, order, *observed = store.each(lambda compute: compute(), work)
+    version = Triple(AGGREGATES_GRAPH, DCTERMS.hasVersion, Literal(str(VERSION), datatype=XSD.integer))
+    return [version, *(t for part in observed for t in part), *closure, *order]
+
+
+def _closure(store: Store) -> list[Triple]:
+    return [Triple(row["study"], row["closure"], row["concept"]) for row in store.select(CLOSURE_QUERY)]
+
+
+def _order(store: Store) -> list[Triple]:
+    return [Triple(study, LSKG.studyOrder, Literal(str(n), datatype=XSD.integer))
+            for n, study in enumerate(listing_order(store))]
+
+
+def _observations(store: Store, aggregate: Aggregate) -> list[Triple]:
+    """One ``qb:Observation`` per row of the aggregate's defining query, with its place in the query's order."""
+    triples = []
+    for n, row in enumerate(store.select(aggregate.query)):
+        observation = AGGREGATE[f"{aggregate.name}/{n}"]  # a qb:Observation by the domain of qb:dataSet
+        triples += [Triple(observation, QB.dataSet, aggregate.dataset),
+                    Triple(observation, LSKG.position, Literal(str(n), datatype=XSD.integer))]
+        triples += [Triple(observation, prop, row[column]) for column, prop in aggregate.components.items()
+                    if row[column] is not None]
     return triples
 
 

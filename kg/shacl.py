@@ -643,10 +643,12 @@ def run_checks(store: Store, checks: tuple[Check, ...] | None = None) -> list[Vi
                          hint="validate with engine='pyshacl' (the graph is dumped), or before pushing to the "
                               "server, as `lskg build` does")
     prefixes = sparql_prefixes()
-    violations: list[Violation] = []
-    for check in compile_shapes() if checks is None else checks:
+
+    def run(check: Check) -> list[Violation]:
         rows = store.query(prefixes + check.sparql)
         if not isinstance(rows, QuerySolutions):
             raise StoreError(f"the compiled SHACL {check.kind} check did not return rows ({type(rows).__name__})")
-        violations.extend(check.violations(rows))
-    return violations
+        return list(check.violations(rows))
+
+    # independent reads: an embedded store runs them on its cores, in order
+    return [v for found in store.each(run, compile_shapes() if checks is None else checks) for v in found]

@@ -34,10 +34,11 @@ import tempfile
 import time
 import urllib.parse
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
 import pyoxigraph as ox
@@ -48,6 +49,7 @@ from lskg.kg import queries
 from lskg.kg.rdf import GraphName, QueryResult, decode
 from lskg.kg.sparql_text import inspect_sparql
 from lskg.ontology.terms import PREFIXES
+from lskg.settings import cores
 
 if TYPE_CHECKING:
     from lskg.settings import Settings
@@ -55,6 +57,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
+T = TypeVar("T")
+R = TypeVar("R")
 PREDECLARED = {name: ns.iri for name, ns in PREFIXES.items()}
 """The prefixes every query and update may use without declaring them."""
 _PREFIX_DECL = re.compile(r"\bPREFIX\s+([A-Za-z0-9_.\-]*):", re.IGNORECASE)
@@ -100,6 +104,11 @@ class Store(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the backend."""
+
+    def each(self, work: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """``[work(item) for item in items]``, where each ``work`` runs independent read queries on this store
+        (and consumes their rows): one after another here; an embedded store runs them on its cores."""
+        return [work(item) for item in items]
 
     def __enter__(self) -> Self:
         return self
@@ -238,6 +247,16 @@ class EmbeddedStore(Store):
         except OSError as exc:
             raise StoreError(f"cannot open store at {path}: {exc}",
                              hint="is another `lskg` process writing it? is it a store folder?") from exc
+
+    def each(self, work: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """``[work(item) for item in items]`` on up to one thread per core, in order: pyoxigraph evaluates a
+        query without holding the GIL (the build's aggregate queries on 10,000 studies: 4.4 s one after another,
+        2.8 s on two threads). Only for reads: nothing else may write the store meanwhile."""
+        threads = min(len(items), cores())
+        if threads < 2:
+            return super().each(work, items)
+        with ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(work, items))
 
     @property
     def native(self) -> ox.Store:

@@ -9,7 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-def _cores() -> int:
+def cores() -> int:
     """The CPU cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -48,7 +48,7 @@ class Settings(BaseSettings):
                                            "which candidate concepts are a study's facts (on by default: it beats "
                                            "rules-only on every facet in cross-validation, docs/extraction.md); "
                                            "LSKG_DECIDE=0: the rule components' facts as they are")
-    extract_workers: int = Field(default_factory=lambda: min(2, _cores()), ge=1,
+    extract_workers: int = Field(default_factory=lambda: min(2, cores()), ge=1,
                                  description="Processes that extract studies in `lskg build` and `lskg add` "
                                              "(default: 2, or 1 on a single core; a corpus of up to 16 studies is "
                                              "extracted in-process; docs/performance.md)")
