@@ -247,3 +247,22 @@ def test_graph_protocol_operations_remote(oxigraph_server) -> None:
 def test_writes_on_a_read_only_store_are_refused(oxigraph_server) -> None:
     with open_store(oxigraph_server) as store, pytest.raises(StoreError, match="read-only"):
         store.put_graph(NamedNode("https://example.org/g"), [])
+
+
+def test_each_runs_independent_reads_on_the_cores_in_order(monkeypatch) -> None:
+    """An embedded store runs ``each``'s work on one thread per core and returns the results in order: two works
+    that each wait for the other can only finish if they run at the same time."""
+    import threading
+
+    from lskg.kg import store as stores
+
+    monkeypatch.setattr(stores, "cores", lambda: 2)
+    together = threading.Barrier(2, timeout=10)
+
+    def work(n: int) -> int:
+        together.wait()
+        return n * n
+
+    assert EmbeddedStore(None).each(work, [3, 4]) == [9, 16]
+    monkeypatch.setattr(stores, "cores", lambda: 1)
+    assert EmbeddedStore(None).each(lambda n: n + 1, [1, 2, 3]) == [2, 3, 4]
