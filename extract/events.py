@@ -72,8 +72,10 @@ class EventLinker:
     def link(self, text: str) -> Iterator[EventMention]:
         """Every event name in ``text``, in order of position (overlapping names: the longest)."""
         ascii_text = to_ascii(text)
-        if len(ascii_text) != len(text):  # accents dropped unevenly: fall back to per-character folding
-            ascii_text = "".join(to_ascii(ch) or "?" for ch in text)
+        if len(ascii_text) != len(text):  # accents dropped unevenly: fold character by character (an ASCII
+            # character folds to itself, so only the others are looked up)
+            table = {ord(ch): to_ascii(ch) or "?" for ch in set(text) if not ch.isascii()}
+            ascii_text = text.translate(table)
             ascii_text = ascii_text if len(ascii_text) == len(text) else text
         hits: list[tuple[int, int, list[TriggerEvent]]] = []
         words = set(re.findall(r"[a-z0-9]+", ascii_text.lower()))
