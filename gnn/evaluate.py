@@ -308,6 +308,24 @@ def run_split(snap: Snapshot, names: Sequence[str], make_split: Callable[[int], 
     return scores, per
 
 
+HALVINGS = 20
+"""Random halvings of the held-out studies that the deployed interval factor is averaged over."""
+
+
+def deployed_calibration(snap: Snapshot, name: str, options: dict[str, Any], split: Split, *, seed: int = 0,
+                         halvings: int = HALVINGS) -> dict[str, Calibration]:
+    """``name`` fitted once on ``split.train`` and scored on ``split.test``: per level, every ``calibration``
+    measure averaged over ``halvings`` random halvings of the test studies (each time the interval factor is fitted
+    on one half and checked on the other), so that the factor an answer is widened by does not hang on one draw of
+    a few dozen studies."""
+    rec = create(name, **options)
+    rec.fit(snap, split.train, seed=seed)
+    pred = rec.predict(snap, _contexts(snap, split.test))
+    truth = snap.model_matrix(split.test) > 0
+    return {level: _mean_calibration([calibration(pred, truth, snap.level_indices(level), seed=seed + k)
+                                      for k in range(halvings)]) for level in LEVELS}
+
+
 def _mean_calibration(runs: list[dict[str, float]]) -> Calibration:
     """Each calibration measure averaged over the seeds that have it (None where no seed has it)."""
     keys = {k for c in runs for k in c}

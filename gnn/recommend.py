@@ -219,7 +219,8 @@ def intervals_note(calibration: Mapping | None, basis: Basis) -> str:
                          f"{c['scaled_interval_coverage']:.0%} there")
     return (f"90 % intervals: score +/- 1.645 x its spread, widened by a factor measured on held-out studies (the "
             f"recommender fitted on the {calibration['train']} studies up to {calibration['split_year']}, the factor "
-            f"on half of the {calibration['test']} later ones, checked on the other half): {'; '.join(parts)}.")
+            f"on half of the {calibration['test']} later ones and checked on the other half, averaged over "
+            f"{calibration.get('halvings', 1)} random halvings): {'; '.join(parts)}.")
 
 
 def _item(snap: Snapshot, matches: list[tuple[Facet, int, PartMatches]], m: int, score: float, std: float,

@@ -85,10 +85,10 @@ def select(snap: Snapshot, *, seeds: int = 5, split_year: int | None = None,
 def held_out_calibration(snap: Snapshot, name: str, options: dict[str, Any], *, seed: int = 0,
                          split_year: int | None = None, progress: Progress | None = None) -> dict[str, Any] | None:
     """How far to trust the recommender's +/- once deployed: fitted on the studies up to the temporal split year
-    and scored on the later ones (``evaluate.calibration``), per level. ``interval_scale`` is the factor that
-    widens ``score +/- 1.645 std`` to cover 90 % of one half of the held-out studies, ``scaled_interval_coverage``
-    what the widened interval covered on the other half; the service widens its intervals by it. None when the
-    graph has too few dated studies for a split."""
+    and scored on the later ones (``evaluate.deployed_calibration``), per level. ``interval_scale`` is the factor
+    that widens ``score +/- 1.645 std`` to cover 90 % of one half of the held-out studies,
+    ``scaled_interval_coverage`` what the widened interval covered on the other half, both averaged over random
+    halvings; the service widens its intervals by it. None when the graph has too few dated studies for a split."""
     from lskg.gnn import evaluate as ev
 
     try:
@@ -97,11 +97,12 @@ def held_out_calibration(snap: Snapshot, name: str, options: dict[str, Any], *, 
         return None
     if len(split.test) < MIN_TEST or len(split.train) < MIN_TRAIN:
         return None
-    scores, _ = ev.run_split(snap, [name], lambda _: split, [seed], {name: options},
-                             progress=None if progress is None else
-                             (lambda stage, done, total: progress("calibrating", done, total)))
-    return {"split_year": split.year, "train": len(split.train), "test": len(split.test),
-            **{level: asdict(scores.levels[level].recommenders[name].calibration) for level in scores.levels}}
+    report = progress or (lambda stage, done, total: None)
+    report("calibrating", 0, 1)
+    measured = ev.deployed_calibration(snap, name, options, split, seed=seed)
+    report("calibrating", 1, 1)
+    return {"split_year": split.year, "train": len(split.train), "test": len(split.test), "halvings": ev.HALVINGS,
+            **{level: asdict(calibration) for level, calibration in measured.items()}}
 
 
 def train_for_store(store: Store, settings: Settings, progress: Progress | None = None, *,
