@@ -204,6 +204,23 @@ def test_table1_stability_of_the_counts_on_the_synthetic_graph(snap):
     assert ev.table1_recovery(snap, create("cooccurrence")).stability is None
 
 
+def test_deployed_calibration_averages_the_halvings_of_one_fit(snap):
+    """The factor an answer is widened by: one fit, each calibration measure the mean over random halvings of the
+    held-out studies (one halving is exactly ``calibration`` with that seed)."""
+    split = ev.temporal_split(snap)
+    rec = create("cooccurrence")
+    rec.fit(snap, split.train, seed=0)
+    pred = rec.predict(snap, [snap.context_of(int(n)) for n in split.test])
+    truth = snap.model_matrix(split.test) > 0
+    cand = snap.level_indices("family")
+    runs = [ev.calibration(pred, truth, cand, seed=k) for k in range(3)]
+    one = ev.deployed_calibration(snap, "cooccurrence", {}, split, halvings=1)["family"]
+    assert one.interval_scale == pytest.approx(runs[0]["interval_scale"])
+    three = ev.deployed_calibration(snap, "cooccurrence", {}, split, halvings=3)["family"]
+    assert three.interval_scale == pytest.approx(np.mean([r["interval_scale"] for r in runs]))
+    assert three.scaled_interval_coverage == pytest.approx(np.mean([r["scaled_interval_coverage"] for r in runs]))
+
+
 def test_scaled_intervals_cover_on_held_out_studies():
     """A recommender that reports a spread far too small for its noisy scores: the conformal scale widens it and
     the widened interval covers about 90 % on the other half; a zero spread off the rate gives no scale."""
