@@ -237,9 +237,9 @@ class QueryJob:
     def run(self, store: Store, limits: Limits) -> Reply:
         if not self.trusted:
             read_request(self.text, limits, update=False)
-        result = store.query(self.text, default_graph=[iri(g) for g in self.default_graph] or None,
-                             named_graphs=[iri(g) for g in self.named_graphs] or None, base_iri=self.base_iri)
-        return self.answer(result, self.max_bytes)
+        return self.answer(store.query(self.text, default_graph=[iri(g) for g in self.default_graph] or None,
+                                       named_graphs=[iri(g) for g in self.named_graphs] or None,
+                                       base_iri=self.base_iri), self.max_bytes)
 
     def answer(self, result: QueryResult, max_bytes: int) -> Reply:
         """The reply carrying ``result``, serialised in the negotiated format and checked against the caps."""

@@ -46,3 +46,25 @@ def test_graph_store_and_sparql_over_a_remote_store(remote_client: TestClient) -
     # SERVICE is refused before anything reaches the remote server
     service = c.get("/sparql", params={"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"})
     assert service.status_code == 400 and "SERVICE" in service.text
+
+
+def test_a_query_leaves_no_result_for_another_thread_to_drop(remote_client: TestClient) -> None:
+    """pyoxigraph's query results may only be dropped on the thread that made them (else they leak, with an
+    'unsendable' error). The guard parser's internal exceptions keep every frame that was on the stack while it
+    parsed alive until a garbage collection, which may run on any thread; so the query job (run on a worker thread
+    here, over a remote store) must hold no result in such a frame."""
+    import gc
+    import sys
+
+    seen: list = []
+    hook = sys.unraisablehook
+    sys.unraisablehook = seen.append
+    gc.disable()
+    try:
+        for query in ("SELECT * WHERE { ?s ?p ?o } LIMIT 1", "ASK { ?s ?p ?o }"):
+            assert remote_client.get("/sparql", params={"query": query}).status_code == 200
+        gc.collect()
+    finally:
+        gc.enable()
+        sys.unraisablehook = hook
+    assert not [u for u in seen if "unsendable" in str(u.exc_value)]
