@@ -187,18 +187,17 @@ def recommend(trained: Trained, context: Mapping[Facet, Sequence[ConceptRef]], *
         score = (y.sum(0) + 1.0) / (len(y) + 2.0)
         std = np.sqrt(score * (1 - score))
     matches = [(facet, c, part_matches(snap, facet, c)) for facet in CONTEXT_FACETS for c in sorted(ctx[facet])]
-    calibration = trained.artifact.metrics.get("calibration")
     ranked: dict[str, tuple[RankedModel, ...]] = {}
     for level in ("family", "architecture"):
         cand = snap.level_indices(level)
         order = cand[np.lexsort((cand, -score[cand]))][:top]
-        scale = (calibration or {}).get(level, {}).get("interval_scale") if ev.basis != "none" else None
+        scale = trained.interval_scale(level) if ev.basis != "none" else None
         ranked[level] = tuple(_item(snap, matches, int(m), float(score[m]), float(std[m]), ev.basis, scale)
                               for m in order)
     return Recommendation(
         RecommendationContext(**{f: tuple(context.get(f, ())) for f in CONTEXT_FACETS}),
         trained.artifact.recommender, trained.artifact.model_version, ev, ranked["family"], ranked["architecture"],
-        intervals_note(calibration, ev.basis))
+        intervals_note(trained.calibration, ev.basis))
 
 
 def intervals_note(calibration: Mapping | None, basis: Basis) -> str:

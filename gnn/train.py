@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lskg.gnn import artifacts
 from lskg.gnn import snapshot as snapshots
@@ -19,6 +19,9 @@ from lskg.gnn.registry import DEPLOYED_OPTIONS, Recommender, create
 from lskg.gnn.snapshot import Snapshot
 from lskg.kg.store import Store
 from lskg.settings import Settings
+
+if TYPE_CHECKING:
+    from lskg.gnn.evaluate import Split
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +57,32 @@ class Trained:
             text += f", because {default['reason']}"
         if gap.get("method"):
             text += f"; gaps scored by {gap['method']} ({gap.get('reason', '')})"
-        calibration = self.artifact.metrics.get("calibration") or {}
-        scale = (calibration.get("family") or {}).get("interval_scale")
-        if scale is not None:
+        scale, calibration = self.interval_scale("family"), self.calibration
+        if scale is not None and calibration is not None:
             text += (f"; its family intervals are widened x{scale:.2f} to cover 90 %, as measured on the studies "
                      f"after {calibration['split_year']}")
         return text + "."
+
+    @property
+    def calibration(self) -> dict[str, Any] | None:
+        """The held-out calibration measured when it was trained (``held_out_calibration``), or None."""
+        return self.artifact.metrics.get("calibration")
+
+    def interval_scale(self, level: str) -> float | None:
+        """The factor that widens the recommender's 90 % intervals at ``level``, or None where none was measured."""
+        return ((self.calibration or {}).get(level) or {}).get("interval_scale")
+
+
+def evaluable_split(snap: Snapshot, split_year: int | None = None) -> Split | None:
+    """The temporal split the selection and the calibration are measured on, or None when the graph has too few
+    dated studies for one (fewer than ``MIN_TRAIN`` up to the split year or ``MIN_TEST`` after it)."""
+    from lskg.gnn import evaluate as ev
+
+    try:
+        split = ev.temporal_split(snap, split_year)
+    except ValueError:
+        return None
+    return split if len(split.test) >= MIN_TEST and len(split.train) >= MIN_TRAIN else None
 
 
 def select(snap: Snapshot, *, seeds: int = 5, split_year: int | None = None,
@@ -67,11 +90,8 @@ def select(snap: Snapshot, *, seeds: int = 5, split_year: int | None = None,
     """The evaluation that decides the default recommender and the gap scorer (or why it could not run)."""
     from lskg.gnn import evaluate as ev
 
-    try:
-        split = ev.temporal_split(snap, split_year)
-    except ValueError:
-        split = None
-    if split is None or len(split.test) < MIN_TEST or len(split.train) < MIN_TRAIN:
+    split = evaluable_split(snap, split_year)
+    if split is None:
         reason = (f"too few dated studies to evaluate a temporal split (need {MIN_TRAIN} before and {MIN_TEST} "
                   "after the split year); the count baseline is the default")
         return {"default": {"recommender": "cooccurrence", "reason": reason, "comparison": None},
@@ -91,11 +111,8 @@ def held_out_calibration(snap: Snapshot, name: str, options: dict[str, Any], *, 
     halvings; the service widens its intervals by it. None when the graph has too few dated studies for a split."""
     from lskg.gnn import evaluate as ev
 
-    try:
-        split = ev.temporal_split(snap, split_year)
-    except ValueError:
-        return None
-    if len(split.test) < MIN_TEST or len(split.train) < MIN_TRAIN:
+    split = evaluable_split(snap, split_year)
+    if split is None:
         return None
     report = progress or (lambda stage, done, total: None)
     report("calibrating", 0, 1)

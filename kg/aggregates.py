@@ -81,6 +81,7 @@ that reading a graph an older lskg derived says so instead of answering wrongly.
 holds changes: 1, the study-level closure and listing order (2026-12-01, detected then by their absence); 2, the
 newest-first listing order and the candidate-concept data set (2026-12-02)."""
 
+
 def written_versions(store: Store) -> list[str]:
     """The ``VERSION`` recorded in the store's aggregates graph: one, or none from an lskg before versions."""
     return [row["version"].value for row in store.select("graph_aggregates_version")]
