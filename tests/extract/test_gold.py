@@ -71,9 +71,10 @@ def test_a_review_summary_and_the_real_abstract_become_one_study(extractor) -> N
     other = study_from_record({"id": "li2020", "title": "Unrelated", "year": 2020, "abstract": "A CNN."},
                               "abstracts.jsonl", "b")
     items = list(extractor.run([Document.of_record(s) for s in (review, real, other)]))
-    merged, dropped = merge_duplicates(items)
-    assert dropped == 1 and len(merged) == 2
+    merged, grown = merge_duplicates(items)
+    assert len(merged) == 2
     (study,) = [m for m in merged if m.study.doi]
+    assert grown == [study]
     assert study.study.title == "Crack detection on slopes" and study.study.doi == "10.1/crack"
     assert set(study.study.text_kinds) == {"review_summary", "paraphrase"}
     assert {"review-summaries.jsonl#wang2024a", "abstracts.jsonl#wang2024crack"} <= set(study.study.sources)
