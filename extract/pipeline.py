@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from lskg.extract.components.tokens import TokenTable, token_table
 from lskg.extract.document import Document, Passage
 from lskg.extract.mentions import Mention, mentions, register_extensions
 from lskg.extract.vocabulary import Vocabulary
+from lskg.forking import helper_started
 from lskg.ontology import ConceptIndex, concept_index
 from lskg.records import Evidence, Fact, Metric, StudyFacts
 
@@ -110,7 +112,7 @@ class Extractor:
         self.read(WARM_UP)
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        with context.Pool(self.n_process, initializer=_start_worker, initargs=(self,)) as pool:
+        with context.Pool(self.n_process, initializer=_start_worker, initargs=(self, os.getpid())) as pool:
             for chunk in pool.imap(_run_chunk, chunks):
                 yield from chunk
 
@@ -201,8 +203,9 @@ def _decision_stage(decide: Any, index: ConceptIndex) -> Any:
 _worker: Extractor | None = None
 
 
-def _start_worker(extractor: Extractor) -> None:
+def _start_worker(extractor: Extractor, parent: int) -> None:
     global _worker
+    helper_started(parent)
     _worker = extractor
     _worker.n_process = 1
 

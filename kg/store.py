@@ -45,6 +45,7 @@ import pyoxigraph as ox
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Triple
 
 from lskg.errors import QueryError, StoreError
+from lskg.forking import private
 from lskg.kg import queries
 from lskg.kg.rdf import GraphName, QueryResult, decode
 from lskg.kg.sparql_text import inspect_sparql
@@ -592,7 +593,8 @@ class StoreDir:
             os.pwrite(fd, f"{holder or 'lskg'}\n{os.getpid()}\n".encode(), 0)
             log.debug("%s: writer lock taken by %s", self.root, holder)
             try:
-                yield
+                with private(fd):  # helpers forked meanwhile must not keep the lock after this process dies
+                    yield
             finally:
                 with contextlib.suppress(OSError):
                     os.ftruncate(fd, 0)
