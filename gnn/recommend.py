@@ -216,7 +216,7 @@ def intervals_note(calibration: Mapping | None, basis: Basis) -> str:
         else:
             parts.append(f"{name} x{c['interval_scale']:.2f}, which covered "
                          f"{c['scaled_interval_coverage']:.0%} there")
-    return (f"90 % intervals: score +/- 1.645 x its spread, widened by a factor measured on held-out studies (the "
+    return (f"90 % intervals: score +/- {Z90} x its spread, widened by a factor measured on held-out studies (the "
             f"recommender fitted on the {calibration['train']} studies up to {calibration['split_year']}, the factor "
             f"on half of the {calibration['test']} later ones and checked on the other half, averaged over "
             f"{calibration.get('halvings', 1)} random halvings): {'; '.join(parts)}.")

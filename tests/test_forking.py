@@ -1,5 +1,5 @@
-"""Forked helpers (extraction workers, a build's checks) neither keep the store's writer lock nor outlive their
-build when it is killed."""
+"""Forked helpers (the extraction workers) neither keep the store's writer lock nor outlive their build when it is
+killed."""
 
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fo
 
 LOCKED_WITH_A_HELPER = """
 import ctypes, multiprocessing, os, sys, time
-from lskg.forking import helper_started
+from lskg.forking import PR_SET_PDEATHSIG, helper_started
 from lskg.kg.store import StoreDir
 
 def start(parent):  # the helper: starts, says its pid, and works on (sleeps)
     helper_started(parent)
     if sys.argv[2] == "outlive":  # only the descriptor is tested: the helper may outlive its parent
-        ctypes.CDLL(None).prctl(1, 0)
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, 0)
     print(os.getpid(), flush=True)
     time.sleep(120)
 
